@@ -1,0 +1,30 @@
+"""chainrule's autograd: scalar reverse-mode automatic differentiation.
+
+>>> from autograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad
+7.0
+"""
+
+from .engine import RULES, RemovableHandle, Value, topological_order
+from .functional import detect_anomaly, enable_grad, grad, gradients, no_grad, value_and_grad
+from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+
+__all__ = [
+    "Value",
+    "RULES",
+    "RemovableHandle",
+    "topological_order",
+    "no_grad",
+    "enable_grad",
+    "detect_anomaly",
+    "grad",
+    "gradients",
+    "value_and_grad",
+    "gradcheck",
+    "numerical_gradient",
+    "GradcheckError",
+]
+__version__ = "0.1.0"

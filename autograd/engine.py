@@ -1,0 +1,655 @@
+"""Value: a float that remembers how it was made, and backward() that applies the chain rule.
+
+Read this file top to bottom:
+
+1. ``Value`` holds one float (``data``), its gradient (``grad``), the Values it was made from
+   (``_children``), the local derivative of the result with respect to each of them
+   (``_local_grads``) and the name of the operation (``_op``).
+2. Each *primitive* operation (``+``, ``*``, ``**``, ``exp``, ``log``, ``tanh``, ...) computes its
+   forward value and asks its derivative rule, in ``RULES``, for the local derivatives. A rule
+   is written once and works on floats (the fast path) and on Values (``create_graph=True``,
+   which is how second derivatives work).
+3. *Derived* operations (``-``, ``/``, ``sqrt`` of a sum, ``min``, ...) are built from primitives
+   and carry no derivative code of their own.
+4. ``backward()`` puts the graph in topological order (without recursion) and, from the output
+   back to the inputs, adds ``local derivative * upstream gradient`` into each input's grad.
+
+>>> x = Value(2.0, label="x")
+>>> y = (x * 3 + 1).tanh()
+>>> y.backward()
+>>> round(y.data, 6), round(x.grad, 8)
+(0.999998, 9.98e-06)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any, Union
+
+Number = Union[int, float]
+Scalar = Union["Value", int, float]
+
+__all__ = ["Value", "RULES", "topological_order"]
+
+
+def _as_float(data: Any, where: str = "Value") -> float:
+    """Convert ``data`` to a Python float, or raise TypeError naming its type."""
+    if isinstance(data, float):
+        return float(data)
+    if isinstance(data, numbers.Real):  # int, bool, Fraction, numpy scalars
+        return float(data)
+    raise TypeError(
+        f"{where}: data must be a real number (float, int or bool), "
+        f"got {type(data).__name__} {data!r:.60}"
+    )
+
+
+class Value:
+    """A scalar that records the operations applied to it, so gradients can flow back.
+
+    ``Value(data, label="")``: ``data`` is a float (ints, bools and other real numbers are
+    converted; anything else is a TypeError). Operations with Values or plain numbers on
+    either side return new Values; ``backward()`` fills in ``grad`` on every Value in the graph.
+
+    >>> a = Value(2.0, label="a")
+    >>> b = a * a + a          # b = a^2 + a, so db/da = 2a + 1
+    >>> b.backward()
+    >>> a.grad
+    5.0
+    >>> a
+    Value(data=2.0, grad=5.0, label='a')
+    """
+
+    __slots__ = ("data", "grad", "label", "_children", "_local_grads", "_op", "_hooks")
+
+    def __init__(
+        self,
+        data: Any,
+        _children: tuple[Value, ...] = (),
+        _local_grads: tuple[Any, ...] = (),
+        _op: str = "",
+        label: str = "",
+    ) -> None:
+        self.data = data if type(data) is float else _as_float(data)
+        self.grad: Any = 0.0
+        self.label = label
+        self._children = _children
+        self._local_grads = _local_grads
+        self._op = _op
+        self._hooks: list[Callable[[Any], Any]] | None = None
+
+    # ---- primitives: forward value + local derivatives from RULES, one method each ----------
+
+    def __add__(self, other: Scalar) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        out = self.data + other.data
+        return Value(out, (self, other), _d_add(out, self.data, other.data), "+")
+
+    def __mul__(self, other: Scalar) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        out = self.data * other.data
+        return Value(out, (self, other), _d_mul(out, self.data, other.data), "*")
+
+    def __pow__(self, other: Scalar) -> Value:
+        if isinstance(other, Value):  # a Value exponent is differentiated too
+            out = _power(self.data, other.data, "**")
+            return Value(out, (self, other), _d_pow(out, self.data, other.data), "pow")
+        # a constant exponent is kept as a constant leaf so the graph shows it
+        n = Value(other)
+        out = _power(self.data, n.data, "**")
+        return Value(out, (self, n), _d_pow_const(out, self.data, n.data), "**")
+
+    def exp(self) -> Value:
+        """e ** self.   >>> round(Value(1.0).exp().data, 6)
+        2.718282
+        """
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise ValueError(
+                f"exp: overflow, exp({self.data!r}) is larger than the largest float "
+                f"(inputs above 709.78 overflow)"
+            ) from None
+        return Value(out, (self,), _d_exp(out, self.data), "exp")
+
+    def log(self) -> Value:
+        """Natural logarithm; the operand must be > 0.   >>> Value(1.0).log().data
+        0.0
+        """
+        if not self.data > 0:
+            raise ValueError(f"log: operand must be > 0, got {self.data!r}")
+        return Value(math.log(self.data), (self,), _d_log(0.0, self.data), "log")
+
+    def sqrt(self) -> Value:
+        """Square root; the operand must be >= 0.   >>> Value(9.0).sqrt().data
+        3.0
+        """
+        if self.data < 0:
+            raise ValueError(f"sqrt: operand must be >= 0, got {self.data!r}")
+        out = math.sqrt(self.data)
+        return Value(out, (self,), _d_sqrt(out, self.data), "sqrt")
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent (stable for any input).   >>> Value(0.0).tanh().data
+        0.0
+        """
+        t = math.tanh(self.data)
+        return Value(t, (self,), _d_tanh(t, self.data), "tanh")
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self), computed without overflow.   >>> Value(0.0).sigmoid().data
+        0.5
+        """
+        s = _sigmoid(self.data)
+        return Value(s, (self,), _d_sigmoid(s, self.data), "sigmoid")
+
+    def softplus(self) -> Value:
+        """log(1 + e ** self), computed without overflow.   >>> Value(1000.0).softplus().data
+        1000.0
+        """
+        x = self.data
+        out = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+        return Value(out, (self,), _d_softplus(out, x), "softplus")
+
+    def relu(self) -> Value:
+        """max(0, self); the derivative at 0 is 0, as in PyTorch.   >>> Value(-2.0).relu().data
+        0.0
+        """
+        x = self.data
+        return Value(x if x > 0 else 0.0, (self,), _d_relu(0.0, x), "relu")
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """self if self > 0 else negative_slope * self.   >>> Value(-2.0).leaky_relu(0.1).data
+        -0.2
+        """
+        slope = Value(negative_slope)  # a constant leaf, like a constant exponent
+        x = self.data
+        out = x if x > 0 else slope.data * x
+        return Value(out, (self, slope), _d_leaky_relu(out, x, slope.data), "leaky_relu")
+
+    def __abs__(self) -> Value:
+        x = self.data
+        return Value(abs(x), (self,), _d_abs(0.0, x), "abs")
+
+    def sin(self) -> Value:
+        """Sine.   >>> Value(0.0).sin().data
+        0.0
+        """
+        out = math.sin(self.data)
+        return Value(out, (self,), _d_sin(out, self.data), "sin")
+
+    def cos(self) -> Value:
+        """Cosine.   >>> Value(0.0).cos().data
+        1.0
+        """
+        out = math.cos(self.data)
+        return Value(out, (self,), _d_cos(out, self.data), "cos")
+
+    def max(self, other: Scalar) -> Value:
+        """The larger of two; on a tie the gradient is split in half, as torch.maximum does.
+
+        >>> a, b = Value(1.0), Value(3.0)
+        >>> m = a.max(b); m.backward(); (m.data, a.grad, b.grad)
+        (3.0, 0.0, 1.0)
+        """
+        other = other if isinstance(other, Value) else Value(other)
+        a, b = self.data, other.data
+        return Value(a if a >= b else b, (self, other), _d_max(0.0, a, b), "max")
+
+    # ---- derived ops: built from primitives, no derivative code -----------------------------
+
+    def __neg__(self) -> Value:
+        return self * -1.0
+
+    def __sub__(self, other: Scalar) -> Value:
+        return self + (-other)
+
+    def __truediv__(self, other: Scalar) -> Value:
+        if not isinstance(other, Value):
+            other = Value(other)
+        if other.data == 0:
+            raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {other.data!r})")
+        return self * other**-1
+
+    def __radd__(self, other: Number) -> Value:
+        return Value(other) + self
+
+    def __rsub__(self, other: Number) -> Value:
+        return Value(other) + (-self)
+
+    def __rmul__(self, other: Number) -> Value:
+        return Value(other) * self
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return Value(other) / self
+
+    def __rpow__(self, other: Number) -> Value:
+        return Value(other) ** self
+
+    def min(self, other: Scalar) -> Value:
+        """The smaller of two: -max(-a, -b).   >>> Value(1.0).min(3.0).data
+        1.0
+        """
+        return -((-self).max(-other))
+
+    # ---- comparisons: plain bools on .data, for sorting and `if` ----------------------------
+    # __eq__ is deliberately NOT defined: Values stay hashable by identity (sets, dict keys).
+
+    def __lt__(self, other: Scalar) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Scalar) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Scalar) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Scalar) -> bool:
+        return self.data >= _data(other)
+
+    def __bool__(self) -> bool:
+        return self.data != 0.0
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        grad = self.grad if not isinstance(self.grad, Value) else f"Value({self.grad.data!r})"
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={grad}{label})"
+
+    # ---- backward ---------------------------------------------------------------------------
+
+    def backward(self, grad: Scalar = 1.0, create_graph: bool = False) -> None:
+        """Fill in ``.grad`` of every Value this one depends on, by the chain rule.
+
+        Leaves (Values not made by an op) *accumulate* across calls, as in PyTorch: call
+        ``zero_grad`` or set ``.grad = 0.0`` between steps. Interior nodes restart from zero on
+        each call, so two calls give leaves exactly twice the gradient. With
+        ``create_graph=True`` gradients are Values themselves, so they can be differentiated.
+
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> y.backward(); x.grad
+        6.0
+        >>> y.backward(); x.grad       # leaves accumulate
+        12.0
+        """
+        backpropagate(self, grad, create_graph)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this node's gradient is complete during backward.
+
+        If the hook returns something other than None, that replaces the gradient passed on.
+
+        >>> x = Value(2.0)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * 3).backward(); x.grad
+        30.0
+        >>> h.remove()
+        """
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self, hook)
+
+    def zero_grad(self) -> None:
+        """Set this Value's gradient to 0.0."""
+        self.grad = 0.0
+
+
+class RemovableHandle:
+    """Returned by ``Value.register_hook``; ``.remove()`` unregisters the hook."""
+
+    __slots__ = ("_node", "_hook")
+
+    def __init__(self, node: Value, hook: Callable[[Any], Any]) -> None:
+        self._node, self._hook = node, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (calling it twice is harmless)."""
+        hooks = self._node._hooks
+        if hooks and self._hook in hooks:
+            hooks.remove(self._hook)
+
+
+def _data(x: Scalar) -> float:
+    return x.data if isinstance(x, Value) else _as_float(x, "comparison")
+
+
+# ---- forward helpers ------------------------------------------------------------------------
+
+
+def _sigmoid(x: float) -> float:
+    # two forms so exp never overflows: e^-x for x >= 0, e^x for x < 0
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _power(a: float, b: float, op: str) -> float:
+    if a == 0 and b < 0:
+        raise ZeroDivisionError(f"{op}: 0.0 ** {b!r} is undefined (zero to a negative power)")
+    if a < 0 and b != int(b):
+        raise ValueError(f"{op}: {a!r} ** {b!r} is not real (negative base, fractional power)")
+    try:
+        return a**b
+    except OverflowError:
+        raise ValueError(f"{op}: overflow, {a!r} ** {b!r} is larger than the largest float") from None
+
+
+_FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "log": math.log,
+    "sin": math.sin,
+    "cos": math.cos,
+    "sigmoid": _sigmoid,
+}
+
+
+def _generic(name: str, x: Any) -> Any:
+    """Apply a primitive by name to a Value (recorded in the graph) or to a float."""
+    if isinstance(x, Value):
+        return getattr(x, name)()
+    return _FLOAT_FUNCTIONS[name](x)
+
+
+# ---- derivative rules ----------------------------------------------------------------------
+# One rule per primitive: given the output and the inputs, return d output / d input for each
+# input. On the fast path they get floats; under create_graph=True they get Values, so the very
+# same lines build the graph of the derivative (that is how second derivatives work).
+
+
+def _d_add(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+    return (1.0, 1.0)
+
+
+def _d_mul(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+    return (b, a)  # d(ab)/da = b, d(ab)/db = a
+
+
+def _d_pow_const(out: Any, a: Any, n: Any) -> tuple[Any, ...]:
+    n = _data(n)  # the exponent is a constant: it stays a plain number
+    if n == 0:
+        return (0.0, 0.0)
+    if isinstance(a, Value):
+        return (n * a ** (n - 1), 0.0)
+    if a == 0 and n < 1:
+        return (math.inf if n > 0 else 0.0, 0.0)  # d/da a^n at 0 for 0 < n < 1 is infinite
+    return (n * a ** (n - 1), 0.0)  # d(a^n)/da = n a^(n-1)
+
+
+def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+    # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log(a): 0 at a = 0 (as PyTorch), NaN for a < 0
+    if _data(a) > 0:
+        db = out * _generic("log", a)
+    elif _data(a) == 0:
+        db = 0.0
+    else:
+        db = math.nan
+    if _data(a) == 0 and _data(b) < 1:
+        da = 0.0 if _data(b) == 0 else math.inf
+    else:
+        da = b * a ** (b - 1)
+    return (da, db)
+
+
+def _d_exp(out: Any, x: Any) -> tuple[Any, ...]:
+    return (out,)  # d e^x/dx = e^x
+
+
+def _d_log(out: Any, x: Any) -> tuple[Any, ...]:
+    return (1.0 / x,)  # d log(x)/dx = 1/x
+
+
+def _d_sqrt(out: Any, x: Any) -> tuple[Any, ...]:
+    if _data(out) == 0:
+        return (math.inf,)  # the slope of sqrt at 0 is infinite
+    return (0.5 / out,)  # d sqrt(x)/dx = 1 / (2 sqrt(x))
+
+
+def _d_tanh(out: Any, x: Any) -> tuple[Any, ...]:
+    return (1 - out * out,)  # d tanh(x)/dx = 1 - tanh(x)^2
+
+
+def _d_sigmoid(out: Any, x: Any) -> tuple[Any, ...]:
+    return (out * (1 - out),)  # d s(x)/dx = s(x)(1 - s(x))
+
+
+def _d_softplus(out: Any, x: Any) -> tuple[Any, ...]:
+    return (_generic("sigmoid", x),)  # d log(1 + e^x)/dx = sigmoid(x)
+
+
+def _d_relu(out: Any, x: Any) -> tuple[Any, ...]:
+    return (1.0 if x > 0 else 0.0,)
+
+
+def _d_leaky_relu(out: Any, x: Any, slope: Any) -> tuple[Any, ...]:
+    return (1.0 if x > 0 else _data(slope), 0.0)
+
+
+def _d_abs(out: Any, x: Any) -> tuple[Any, ...]:
+    return (1.0 if x > 0 else -1.0 if x < 0 else 0.0,)  # sign(x), 0 at 0 as in PyTorch
+
+
+def _d_sin(out: Any, x: Any) -> tuple[Any, ...]:
+    return (_generic("cos", x),)
+
+
+def _d_cos(out: Any, x: Any) -> tuple[Any, ...]:
+    return (-_generic("sin", x),)
+
+
+def _d_max(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+    if a > b:
+        return (1.0, 0.0)
+    if a < b:
+        return (0.0, 1.0)
+    return (0.5, 0.5)  # a tie: split, as torch.maximum does
+
+
+RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
+    "+": _d_add,
+    "*": _d_mul,
+    "**": _d_pow_const,
+    "pow": _d_pow,
+    "exp": _d_exp,
+    "log": _d_log,
+    "sqrt": _d_sqrt,
+    "tanh": _d_tanh,
+    "sigmoid": _d_sigmoid,
+    "softplus": _d_softplus,
+    "relu": _d_relu,
+    "leaky_relu": _d_leaky_relu,
+    "abs": _d_abs,
+    "sin": _d_sin,
+    "cos": _d_cos,
+    "max": _d_max,
+}
+"""Derivative rule of each primitive op, by the op name a node records."""
+
+
+# ---- backward -------------------------------------------------------------------------------
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every Value ``root`` depends on, each after all of its inputs (no recursion).
+
+    An explicit stack instead of recursion, so a chain of a million nodes works at Python's
+    default recursion limit.
+
+    >>> a = Value(1.0, label="a"); b = a * 2; c = b + a
+    >>> [v.label or v._op for v in topological_order(c)]
+    ['a', '', '*', '+']
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)  # every input of node is already in order
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for child in reversed(node._children):
+            if child not in seen:
+                stack.append((child, False))
+    return order
+
+
+def backpropagate(
+    root: Value, grad: Scalar = 1.0, create_graph: bool = False, order: list[Value] | None = None
+) -> list[Value]:
+    """The chain rule over the whole graph of ``root``; returns the topological order used.
+
+    Every node's ``.grad`` is set to d root / d node for this call; leaves then add back what
+    they held before (accumulation). Use ``Value.backward`` rather than this.
+    """
+    if order is None:
+        order = topological_order(root)
+    if create_graph:
+        seed: Any = grad if isinstance(grad, Value) else Value(grad)
+    else:
+        seed = _as_float(grad.data if isinstance(grad, Value) else grad, "backward(grad=...)")
+    # leaves accumulate across calls; interior nodes restart: remember leaves' old grads
+    held = [(node, node.grad) for node in order if not node._children and _nonzero(node.grad)]
+    for node in order:
+        node.grad = 0.0
+    root.grad = seed
+    if create_graph:
+        _chain_rule_graph(order)
+    else:
+        _chain_rule(order)
+    for node, old in held:
+        node.grad = old + node.grad
+    return order
+
+
+def _nonzero(g: Any) -> bool:
+    return not (type(g) is float and g == 0.0)
+
+
+def _run_hooks(node: Value) -> None:
+    for hook in list(node._hooks or ()):
+        replaced = hook(node.grad)
+        if replaced is not None:
+            node.grad = replaced
+
+
+def _chain_rule(order: list[Value]) -> None:
+    # grad(input) += local derivative * grad(output), from the output back to the inputs
+    check = MODES.anomaly
+    for node in reversed(order):
+        if node._hooks:
+            _run_hooks(node)
+        g = node.grad
+        for child, local in zip(node._children, node._local_grads):
+            if check:
+                _check_backward(node, child, local, g)
+            child.grad += local * g
+
+
+def _chain_rule_graph(order: list[Value]) -> None:
+    # the same loop, but local derivatives come from RULES applied to Values, so every
+    # multiplication and sum here is itself recorded in the graph (create_graph=True)
+    for node in reversed(order):
+        if node._hooks:
+            _run_hooks(node)
+        if not node._children:
+            continue
+        g = node.grad
+        if not isinstance(g, Value):
+            g = Value(g)
+        locals_ = RULES[node._op](node, *node._children)
+        for child, local in zip(node._children, locals_):
+            if MODES.anomaly:
+                _check_backward(node, child, local, g)
+            if isinstance(local, Value):
+                term = local * g
+            else:
+                term = g if local == 1.0 else g * local
+            child.grad = child.grad + term if _nonzero(child.grad) else term
+
+
+def iter_leaves(root: Value) -> Iterable[Value]:
+    """The Values with no inputs in ``root``'s graph (user inputs, parameters, constants)."""
+    return (node for node in topological_order(root) if not node._children)
+
+
+# ---- modes: no_grad and detect_anomaly ------------------------------------------------------
+# Both change what the constructor does. Rather than test a flag in every op, the constructor
+# itself is swapped while a mode is on, so the normal path pays nothing for them.
+
+
+class _Modes:
+    recording = True  # False inside no_grad(): ops keep no inputs, so no graph is built
+    anomaly = False  # True inside detect_anomaly(): non-finite results raise
+    origins: dict[Value, str] = {}  # node -> the user's source line, recorded under anomaly
+
+
+MODES = _Modes()
+_FAST_INIT = Value.__init__
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0]
+
+
+def _user_source_line() -> str:
+    """'file:line: code' of the innermost caller outside the autograd package."""
+    import linecache
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    code = linecache.getline(filename, lineno).strip()
+    return f"{filename}:{lineno}: {code}" if code else f"{filename}:{lineno}"
+
+
+def _mode_init(
+    self: Value,
+    data: Any,
+    _children: tuple[Value, ...] = (),
+    _local_grads: tuple[Any, ...] = (),
+    _op: str = "",
+    label: str = "",
+) -> None:
+    if not MODES.recording:
+        _children, _local_grads = (), ()
+    _FAST_INIT(self, data, _children, _local_grads, _op, label)
+    if MODES.anomaly and _op:
+        where = _user_source_line()
+        if not math.isfinite(self.data):
+            inputs = ", ".join(repr(c.data) for c in _children) or "(not recorded)"
+            raise FloatingPointError(
+                f"detect_anomaly: op '{_op}' produced {self.data!r} in the forward pass "
+                f"from inputs ({inputs}), at {where}"
+            )
+        if _children:
+            MODES.origins[self] = where
+
+
+def set_modes(recording: bool, anomaly: bool) -> None:
+    """Switch no_grad / detect_anomaly on or off (use the context managers, not this)."""
+    MODES.recording, MODES.anomaly = recording, anomaly
+    if not anomaly:
+        MODES.origins.clear()
+    Value.__init__ = _FAST_INIT if (recording and not anomaly) else _mode_init  # type: ignore
+
+
+def _check_backward(node: Value, child: Value, local: Any, g: Any) -> None:
+    contribution = _data(local) * _data(g)
+    if not math.isfinite(contribution):
+        where = MODES.origins.get(node, "<created outside detect_anomaly>")
+        inputs = ", ".join(repr(c.data) for c in node._children)
+        raise FloatingPointError(
+            f"detect_anomaly: op '{node._op}' produced gradient {contribution!r} in the backward "
+            f"pass (local derivative {_data(local)!r} x upstream gradient {_data(g)!r}), "
+            f"inputs ({inputs}), created at {where}"
+        )
