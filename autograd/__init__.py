@@ -8,13 +8,14 @@
 7.0
 """
 
-from .engine import RULES, RemovableHandle, Value, topological_order
+from .engine import RULES, RemovableHandle, Value, linear, topological_order
 from .functional import detect_anomaly, enable_grad, grad, gradients, no_grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 
 __all__ = [
     "Value",
     "RULES",
+    "linear",
     "RemovableHandle",
     "topological_order",
     "no_grad",

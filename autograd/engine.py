@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
 Number = Union[int, float]
 Scalar = Union["Value", int, float]
 
-__all__ = ["Value", "RULES", "topological_order"]
+__all__ = ["Value", "RULES", "linear", "topological_order"]
 
 
 def _as_float(data: Any, where: str = "Value") -> float:
@@ -315,6 +315,31 @@ class RemovableHandle:
             hooks.remove(self._hook)
 
 
+def linear(weights: Sequence[Value], inputs: Sequence[Scalar], bias: Scalar = 0.0) -> Value:
+    """``bias + w0*x0 + w1*x1 + ...`` as ONE node: a neuron's weighted sum.
+
+    The same number as summing the products one by one in that order (so results match
+    micrograd's ``sum((wi*xi for ...), b)`` bit for bit), but one node instead of 2n, which
+    makes training several times faster. ``draw_dot`` shows it as one ``linear`` node.
+
+    >>> w, b = [Value(2.0), Value(-1.0)], Value(0.5)
+    >>> y = linear(w, [3.0, 4.0], b); y.data
+    2.5
+    >>> y.backward(); [wi.grad for wi in w], b.grad
+    ([3.0, 4.0], 1.0)
+    """
+    ws = tuple(w if isinstance(w, Value) else Value(w) for w in weights)
+    xs = tuple(x if isinstance(x, Value) else Value(x) for x in inputs)
+    if len(ws) != len(xs):
+        raise ValueError(f"linear: {len(ws)} weights but {len(xs)} inputs")
+    b = bias if isinstance(bias, Value) else Value(bias)
+    out = b.data
+    for w, x in zip(ws, xs):
+        out += w.data * x.data
+    children = (*ws, *xs, b)
+    return Value(out, children, _d_linear(out, *(c.data for c in children)), "linear")
+
+
 def _data(x: Scalar) -> float:
     return x.data if isinstance(x, Value) else _as_float(x, "comparison")
 
@@ -442,6 +467,12 @@ def _d_cos(out: Any, x: Any) -> tuple[Any, ...]:
     return (-_generic("sin", x),)
 
 
+def _d_linear(out: Any, *args: Any) -> tuple[Any, ...]:
+    n = (len(args) - 1) // 2  # args = w0..wn-1, x0..xn-1, b
+    ws, xs = args[:n], args[n : 2 * n]
+    return (*xs, *ws, 1.0)  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
+
+
 def _d_max(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     if a > b:
         return (1.0, 0.0)
@@ -467,6 +498,7 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "sin": _d_sin,
     "cos": _d_cos,
     "max": _d_max,
+    "linear": _d_linear,
 }
 """Derivative rule of each primitive op, by the op name a node records."""
 
