@@ -134,7 +134,9 @@ def value_and_grad(
     def wrapped(*args: Any) -> tuple[Any, Any]:
         for i in positions:
             if not -len(args) <= i < len(args):
-                raise IndexError(f"value_and_grad: argnums {i} is out of range for {len(args)} args")
+                raise IndexError(
+                    f"value_and_grad: argnums {i} is out of range for {len(args)} arguments"
+                )
         args_list = list(args)
         nested = any(isinstance(args[i], Value) for i in positions)
         leaves = []

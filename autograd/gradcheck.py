@@ -88,7 +88,9 @@ def gradcheck(
     """
     if eps <= 0:
         raise ValueError(f"gradcheck: eps must be > 0, got {eps}")
-    leaves = [x if isinstance(x, Value) else Value(x, label=f"input {i}") for i, x in enumerate(inputs)]
+    leaves = [
+        x if isinstance(x, Value) else Value(x, label=f"input {i}") for i, x in enumerate(inputs)
+    ]
     if not leaves:
         raise ValueError("gradcheck: inputs is empty; pass the numbers or Values to check")
     call = _caller(f)

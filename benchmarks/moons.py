@@ -127,8 +127,17 @@ def chainrule_engine(weights, X, y, steps, gc_on):
             p.data -= lr * p.grad
 
     return run_plain(
-        "chainrule", Value, lambda t: t.backward(), zero, update, lambda t: t.data,
-        weights, X, y, steps, gc_on,
+        "chainrule",
+        Value,
+        lambda t: t.backward(),
+        zero,
+        update,
+        lambda t: t.data,
+        weights,
+        X,
+        y,
+        steps,
+        gc_on,
     )
 
 
@@ -147,8 +156,17 @@ def micrograd_engine(weights, X, y, steps, gc_on):
     sys.setrecursionlimit(max(limit, 100_000))  # micrograd's topological sort is recursive
     try:
         return run_plain(
-            "micrograd", MValue, lambda t: t.backward(), zero, update, lambda t: t.data,
-            weights, X, y, steps, gc_on,
+            "micrograd",
+            MValue,
+            lambda t: t.backward(),
+            zero,
+            update,
+            lambda t: t.data,
+            weights,
+            X,
+            y,
+            steps,
+            gc_on,
         )
     finally:
         sys.setrecursionlimit(limit)
@@ -181,7 +199,9 @@ def torch_scalar_engine(weights, X, y, steps, gc_on):
     try:
         for k in range(steps):
             t0 = time.perf_counter()
-            total = demo_step(model, X, y, k, make_input, steps, lambda t: t.backward(), zero, update)
+            total = demo_step(
+                model, X, y, k, make_input, steps, lambda t: t.backward(), zero, update
+            )
             times.append(time.perf_counter() - t0)
             loss = float(total)
             del total
@@ -206,7 +226,9 @@ def chainrule_library(weights, X, y, steps, gc_on):
             state[f"layers.{li}.neurons.{ni}.b"] = b
     model.load_state_dict(state)
     opt = optim.SGD(model.parameters(), lr=1.0)
-    sched = optim.LambdaLR(opt, lambda k: 1.0 - 0.9 * k / steps) if hasattr(optim, "LambdaLR") else None
+    sched = (
+        optim.LambdaLR(opt, lambda k: 1.0 - 0.9 * k / steps) if hasattr(optim, "LambdaLR") else None
+    )
     times: list[float] = []
 
     class Timer:
@@ -222,8 +244,17 @@ def chainrule_library(weights, X, y, steps, gc_on):
     (gc.enable if gc_on else gc.disable)()
     try:
         history = nn.fit(
-            model, X, y, loss=losses.hinge_loss, optimizer=opt, epochs=steps,
-            scheduler=sched, l2=1e-4, progress=False, metrics=(), callbacks=(Timer(),),
+            model,
+            X,
+            y,
+            loss=losses.hinge_loss,
+            optimizer=opt,
+            epochs=steps,
+            scheduler=sched,
+            l2=1e-4,
+            progress=False,
+            metrics=(),
+            callbacks=(Timer(),),
         )
     finally:
         (gc.enable if was else gc.disable)()
@@ -252,17 +283,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gc", choices=["on", "off", "both"], default="both")
     ap.add_argument("--width", type=int, default=16, help="hidden width (default 16)")
     ap.add_argument("--points", type=int, default=100, help="data points (default 100)")
-    ap.add_argument("--skip", default="", help="comma list of engines to skip: micrograd,torch,library")
+    ap.add_argument(
+        "--skip", default="", help="comma list of engines to skip: micrograd,torch,library"
+    )
     args = ap.parse_args(argv)
 
     X, y = moons(args.points)
     sizes = [2, args.width, args.width, 1]
     weights = initial_weights(sizes)
     skip = set(filter(None, args.skip.split(",")))
-    print(f"chainrule moons benchmark: MLP(2, [{args.width}, {args.width}, 1]), {args.points} points, "
-          f"hinge + 1e-4 L2, full batch, {args.steps} steps x {args.repeats} repeats")
-    print(f"Python {platform.python_version()} on {platform.machine()}, {time.strftime('%Y-%m-%d')}; "
-          f"graph nodes per step: {count_nodes(weights, X, y):,}")
+    print(
+        f"chainrule moons benchmark: MLP(2, [{args.width}, {args.width}, 1]), "
+        f"{args.points} points, "
+        f"hinge + 1e-4 L2, full batch, {args.steps} steps x {args.repeats} repeats"
+    )
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {time.strftime('%Y-%m-%d')}; "
+        f"graph nodes per step: {count_nodes(weights, X, y):,}"
+    )
 
     engines = [("chainrule (engine)", chainrule_engine)]
     if "library" not in skip:
