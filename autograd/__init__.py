@@ -11,6 +11,16 @@
 from .engine import RULES, RemovableHandle, Value, linear, topological_order
 from .functional import detect_anomaly, enable_grad, grad, gradients, no_grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+from .graph import (
+    BackwardStep,
+    DotNotFoundError,
+    backward_steps,
+    draw_dot,
+    find_dot,
+    print_graph,
+    save,
+    tree_text,
+)
 
 __all__ = [
     "Value",
@@ -27,5 +37,13 @@ __all__ = [
     "gradcheck",
     "numerical_gradient",
     "GradcheckError",
+    "draw_dot",
+    "save",
+    "print_graph",
+    "tree_text",
+    "backward_steps",
+    "BackwardStep",
+    "DotNotFoundError",
+    "find_dot",
 ]
 __version__ = "0.1.0"

@@ -291,6 +291,19 @@ class Value:
         """Set this Value's gradient to 0.0."""
         self.grad = 0.0
 
+    def tree(self, **kwargs: Any) -> Any:
+        """This Value's graph as an indented text tree (``autograd.graph.tree_text``).
+
+        >>> x = Value(2.0, label="x"); y = x * 3; y.label = "y"
+        >>> y.tree()
+        y [*]  data 6.0000  grad 0.0000
+        ├─ x  data 2.0000  grad 0.0000
+        └─ const  data 3.0000  grad 0.0000
+        """
+        from .graph import tree_text  # imported here: the engine does not depend on drawing
+
+        return tree_text(self, **kwargs)
+
 
 class RemovableHandle:
     """Returned by ``Value.register_hook``; ``.remove()`` unregisters the hook."""
@@ -349,7 +362,7 @@ def _sigmoid(x: float) -> float:
 def _power(a: float, b: float, op: str) -> float:
     if a == 0 and b < 0:
         raise ZeroDivisionError(f"{op}: 0.0 ** {b!r} is undefined (zero to a negative power)")
-    if a < 0 and b != int(b):
+    if a < 0 and math.isfinite(b) and b != int(b):  # int() of inf or nan would raise
         raise ValueError(f"{op}: {a!r} ** {b!r} is not real (negative base, fractional power)")
     try:
         return a**b
@@ -393,11 +406,9 @@ def _d_pow_const(out: Any, a: Any, n: Any) -> tuple[Any, ...]:
     n = _data(n)  # the exponent is a constant: it stays a plain number
     if n == 0:
         return (0.0, 0.0)
-    if isinstance(a, Value):
-        return (n * a ** (n - 1), 0.0)
-    if a == 0 and n < 1:
+    if _data(a) == 0 and n < 1:  # on both paths: a ** (n - 1) would divide by zero
         return (math.inf if n > 0 else 0.0, 0.0)  # d/da a^n at 0 for 0 < n < 1 is infinite
-    return (n * a ** (n - 1), 0.0)  # d(a^n)/da = n a^(n-1)
+    return (n * _slope_power(a, n - 1), 0.0)  # d(a^n)/da = n a^(n-1)
 
 
 def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
@@ -411,8 +422,18 @@ def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     if _data(a) == 0 and _data(b) < 1:
         da = 0.0 if _data(b) == 0 else math.inf
     else:
-        da = b * a ** (b - 1)
+        da = b * _slope_power(a, b - 1)
     return (da, db)
+
+
+def _slope_power(a: Any, e: Any) -> Any:
+    """a ** e inside a derivative: on floats an overflow is +-inf (as for * and /), not an error."""
+    if isinstance(a, Value):
+        return a**e
+    try:
+        return a**e
+    except OverflowError:  # e.g. d(x^-1)/dx = -x^-2 at x = 1e-200
+        return -math.inf if a < 0 and e % 2 == 1 else math.inf
 
 
 def _d_exp(out: Any, x: Any) -> tuple[Any, ...]:

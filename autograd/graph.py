@@ -1,0 +1,899 @@
+"""Seeing the graph: draw_dot, a text tree, and backward one chain-rule step at a time."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+import sysconfig
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import engine as _engine
+from .engine import Value, topological_order
+
+__all__ = [
+    "draw_dot",
+    "save",
+    "print_graph",
+    "tree_text",
+    "TreeText",
+    "backward_steps",
+    "BackwardStep",
+    "DotNotFoundError",
+    "find_dot",
+]
+
+# ---- numbers and names --------------------------------------------------------------------
+
+
+def _num(v: Any) -> str:
+    """A number for a label: 4 decimals, or scientific when that would hide it (1e-7 -> 0.0000)."""
+    if isinstance(v, Value):  # a gradient under create_graph=True is itself a Value
+        v = v.data
+    v = float(v)
+    if not math.isfinite(v):
+        return str(v)  # nan, inf, -inf
+    if v == 0 or 1e-4 <= abs(v) < 1e6:
+        return f"{v:.4f}"
+    return f"{v:.3e}"
+
+
+def _slot_name(node: Value, slot: int) -> str:
+    """How an input enters its op: 'w2', 'x2' or 'b' for the fused weighted sum, else ''."""
+    if node._op != "linear":
+        return ""
+    n = (len(node._children) - 1) // 2  # children are w0..wn-1, x0..xn-1, b
+    if slot < n:
+        return f"w{slot}"
+    if slot < 2 * n:
+        return f"x{slot - n}"
+    return "b"
+
+
+def _data_leaves(order: list[Value], params: set[Value]) -> set[Value]:
+    """Unlabeled leaves that are data, not constants: the x's of a ``linear`` node, and
+    leaves multiplied by a parameter (``w * x`` in micrograd's unfused neuron)."""
+    found: set[Value] = set()
+    for node in order:
+        if node._op == "linear":
+            n = (len(node._children) - 1) // 2
+            for x in node._children[n : 2 * n]:
+                if not x._children:
+                    found.add(x)
+        elif node._op == "*" and len(node._children) == 2:
+            a, b = node._children
+            if a in params and not b._children:
+                found.add(b)
+            elif b in params and not a._children:
+                found.add(a)
+    return found
+
+
+def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, str]:
+    """Each node's role: output, parameter, input, constant or (for op results) interior.
+
+    Parameters are the Values passed as ``params``; constants are unlabeled leaves (the engine
+    makes them from plain numbers: the 2 of ``x * 2``, the exponent of ``x ** 2``, the -1 of
+    ``-x``) other than data; every other leaf is an input.
+    """
+    data = _data_leaves(order, params)
+    roles: dict[Value, str] = {}
+    for node in order:
+        if node is root:
+            roles[node] = "output"
+        elif node._children:
+            roles[node] = "interior"
+        elif node in params:
+            roles[node] = "parameter"
+        elif node.label or node in data:
+            roles[node] = "input"
+        else:
+            roles[node] = "constant"
+    return roles
+
+
+def _param_set(params: Any) -> set[Value]:
+    if params is None:
+        return set()
+    if hasattr(params, "parameters"):  # a module
+        params = params.parameters()
+    return set(params)
+
+
+# ---- colours --------------------------------------------------------------------------------
+
+_ROLE_COLORS = {
+    "input": "#cfe3ff",  # light blue
+    "parameter": "#ffdcaa",  # light orange
+    "constant": "#e6e6e6",  # light grey
+    "output": "#c6efc0",  # light green
+    "interior": "#ffffff",
+    "module": "#e6dcf5",  # light lavender: a collapsed Neuron or Layer
+}
+_ROLE_NAMES = {
+    "input": "input",
+    "parameter": "parameter",
+    "constant": "constant",
+    "output": "output",
+    "module": "module (collapsed)",
+}
+_HIGHLIGHT = "#d62728"
+_ZERO_GRAD = "#d9d9d9"
+_BAD_GRAD = "#ff9896"  # nan or inf
+
+# viridis (matplotlib's perceptually uniform sequential map) sampled at 0, 1/8, ..., 1;
+# colours in between are interpolated. Dark = small |grad|, yellow = large.
+_VIRIDIS = [
+    (0x44, 0x01, 0x54),
+    (0x47, 0x2D, 0x7B),
+    (0x3B, 0x52, 0x8B),
+    (0x2C, 0x72, 0x8E),
+    (0x21, 0x91, 0x8C),
+    (0x28, 0xAE, 0x80),
+    (0x5E, 0xC9, 0x62),
+    (0xAD, 0xDC, 0x30),
+    (0xFD, 0xE7, 0x25),
+]
+
+
+def _viridis(t: float) -> str:
+    t = min(max(t, 0.0), 1.0) * (len(_VIRIDIS) - 1)
+    i = min(int(t), len(_VIRIDIS) - 2)
+    f = t - i
+    rgb = (round(a + (b - a) * f) for a, b in zip(_VIRIDIS[i], _VIRIDIS[i + 1]))
+    return "#" + "".join(f"{c:02x}" for c in rgb)
+
+
+class _GradScale:
+    """|grad| -> colour on a log10 scale spanning whole decades of the grads shown."""
+
+    def __init__(self, grads: Iterable[float]) -> None:
+        mags = [abs(g) for g in grads if math.isfinite(g) and g != 0]
+        if mags:
+            self.lo = math.floor(math.log10(min(mags)))
+            self.hi = math.ceil(math.log10(max(mags)))
+        else:
+            self.lo, self.hi = -1, 0
+        if self.hi <= self.lo:
+            self.hi = self.lo + 1
+        self.lo = max(self.lo, self.hi - 16)  # below 1e-16 of the largest is "zero" anyway
+
+    def t(self, g: float) -> float:
+        return (math.log10(abs(g)) - self.lo) / (self.hi - self.lo)
+
+    def fill(self, g: float) -> str:
+        if not math.isfinite(g):
+            return _BAD_GRAD
+        if g == 0:
+            return _ZERO_GRAD
+        return _viridis(self.t(g))
+
+    def font(self, g: float) -> str:
+        # white text on the dark (purple/blue) half of viridis, black on the light half
+        if math.isfinite(g) and g != 0 and self.t(g) < 0.55:
+            return "white"
+        return "black"
+
+    def ticks(self) -> list[float]:
+        """Values for the legend: 1-2-5 steps over a few decades, whole decades over more."""
+        span = self.hi - self.lo
+        if span <= 3:
+            return [m * 10.0**k for k in range(self.lo, self.hi) for m in (1, 2, 5)] + [
+                10.0**self.hi
+            ]
+        step = max(1, math.ceil(span / 8))  # at most ~9 cells
+        return [10.0**k for k in range(self.lo, self.hi + 1, step)]
+
+    def legend(self, has_zero: bool, has_bad: bool) -> str:
+        cells = [
+            f'<TD BGCOLOR="{self.fill(g)}"><FONT COLOR="{self.font(g)}">{g:.0e}</FONT></TD>'
+            if not 1e-3 <= g <= 1e3
+            else f'<TD BGCOLOR="{self.fill(g)}"><FONT COLOR="{self.font(g)}">{g:g}</FONT></TD>'
+            for g in self.ticks()
+        ]
+        if has_zero:
+            cells.insert(0, f'<TD BGCOLOR="{_ZERO_GRAD}">0</TD>')
+        if has_bad:
+            cells.append(f'<TD BGCOLOR="{_BAD_GRAD}">nan/inf</TD>')
+        return (
+            '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
+            f'<TR><TD COLSPAN="{len(cells)}" BORDER="0"><B>|grad|</B> (log scale)</TD></TR>'
+            f"<TR>{''.join(cells)}</TR></TABLE>>"
+        )
+
+
+def _role_legend(roles: Iterable[str]) -> str:
+    rows = "".join(
+        f'<TR><TD BGCOLOR="{_ROLE_COLORS[r]}" WIDTH="18"> </TD><TD ALIGN="LEFT">{_ROLE_NAMES[r]}'
+        "</TD></TR>"
+        for r in _ROLE_NAMES
+        if r in roles
+    )
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{rows}</TABLE>>'
+
+
+def _escape_record(text: str) -> str:
+    # characters that structure a record label must be backslash-escaped to appear as text
+    out = []
+    for ch in text:
+        if ch in '{}|<>"\\':
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# ---- collapsing nn modules into boxes -------------------------------------------------------
+
+
+class _Box:
+    """A group of nodes drawn as one box: the graph of one Neuron call (or of one Layer call)."""
+
+    def __init__(self, name: str, kind: str, outputs: list[Value], members: set[Value]) -> None:
+        self.name, self.kind, self.outputs, self.members = name, kind, outputs, members
+        self.nparams = 0
+
+
+def _natural_key(name: str) -> list[tuple[int, Any]]:
+    # "layers.10" after "layers.9": numbers compare as numbers
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in name.split(".")]
+
+
+def _consumers(order: list[Value]) -> dict[Value, list[Value]]:
+    users: dict[Value, list[Value]] = {node: [] for node in order}
+    for node in order:
+        for child in node._children:
+            users[child].append(node)
+    return users
+
+
+def _neuron_boxes(order: list[Value], model: Any) -> list[_Box]:
+    """One box per Value labelled with a module's qualified name (a Neuron's output).
+
+    Members: walk back from that output through interior nodes, stopping at other boxes'
+    outputs; of the leaves reached, the module's parameters and the constants used only
+    inside are absorbed, while data (leaves entering a ``linear`` as an x, labelled leaves,
+    leaves used elsewhere too) stays outside as the box's inputs.
+    """
+    modules = {name: m for name, m in _named_modules(model, order).items() if name}
+    outputs = [node for node in order if node.label in modules and node._children]
+    is_output = set(outputs)
+    data = _data_leaves(order, set(model.parameters()))
+    users = _consumers(order)
+    boxes = []
+    for out in outputs:
+        module = modules[out.label]
+        params = set(module.parameters())
+        interior = {out}
+        stack = [out]
+        leaves = set()
+        while stack:
+            node = stack.pop()
+            for child in node._children:
+                if child in is_output or child in interior:
+                    continue
+                if child._children:
+                    interior.add(child)
+                    stack.append(child)
+                else:
+                    leaves.add(child)
+        members = set(interior)
+        for leaf in leaves:
+            inside_only = all(u in interior for u in users[leaf])
+            # absorb the module's parameters and its constants; data and named inputs stay out
+            constant = not leaf.label and leaf not in data
+            if leaf in params or (inside_only and constant):
+                members.add(leaf)
+        box = _Box(out.label, type(module).__name__, [out], members)
+        box.nparams = len(params)
+        boxes.append(box)
+    return boxes
+
+
+def _layer_name(name: str, names: Iterable[str]) -> str:
+    """The module a neuron belongs to: its deepest named ancestor ("" for the model itself).
+
+    Lists of modules are not modules, so for ``layers.0.neurons.3`` this is ``layers.0``.
+    """
+    best = ""
+    for other in names:
+        if other and name.startswith(other + ".") and len(other) > len(best):
+            best = other
+    return best
+
+
+def _named_modules(model: Any, order: list[Value]) -> dict[str, Any]:
+    """``model.named_modules()`` as a dict, named the way the graph's labels name them."""
+    if not hasattr(model, "named_modules"):
+        raise TypeError(
+            f"draw_dot: collapse= needs a module with named_modules() (an nn.Module), "
+            f"got {type(model).__name__}"
+        )
+    labels = {node.label for node in order if node._children and node.label}
+    best = dict(model.named_modules())
+    # a module built inside another (a Layer of an MLP) may label its outputs with its
+    # qualified name: try that name as the prefix too, and keep whichever names match
+    prefix = getattr(model, "name", "")
+    if prefix and isinstance(prefix, str):
+        prefixed = dict(model.named_modules(prefix))
+        if len(labels.intersection(prefixed)) > len(labels.intersection(best)):
+            best = prefixed
+    return best
+
+
+def _layer_boxes(order: list[Value], model: Any) -> list[_Box]:
+    """Neuron boxes merged per layer call: same layer, sharing an input or a consumer."""
+    neurons = _neuron_boxes(order, model)
+    modules = _named_modules(model, order)
+    neuron_names = {b.name for b in neurons}
+    layer_names = [n for n in modules if n not in neuron_names]
+    users = _consumers(order)
+    # union-find over neuron boxes: same layer and (a shared input or a shared consumer)
+    parent = list(range(len(neurons)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    layer_of = [_layer_name(b.name, layer_names) for b in neurons]
+    seen_at: dict[tuple[str, Value], int] = {}
+    for i, box in enumerate(neurons):
+        touching: set[Value] = set()
+        for node in box.members:
+            for child in node._children:
+                if child not in box.members:
+                    touching.add(child)  # an input of the box
+        for out in box.outputs:
+            touching.update(users[out])  # a consumer of the box
+        for node in touching:
+            key = (layer_of[i], node)
+            if key in seen_at:
+                parent[find(i)] = find(seen_at[key])
+            else:
+                seen_at[key] = i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(neurons)):
+        groups.setdefault(find(i), []).append(i)
+    boxes = []
+    for idx in groups.values():
+        name = layer_of[idx[0]]
+        module = modules.get(name, model)
+        outputs = [out for i in idx for out in neurons[i].outputs]
+        members = set().union(*(neurons[i].members for i in idx))
+        kind = type(module).__name__
+        box = _Box(name or kind, kind, outputs, members)
+        box.nparams = len(list(module.parameters()))
+        boxes.append(box)
+    return boxes
+
+
+# ---- finding the dot program ----------------------------------------------------------------
+
+
+class DotNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is needed to render a graph and was not found."""
+
+
+_INSTALL_HELP = """\
+Graphviz's `dot` program was not found, so the graph cannot be rendered (looked for `dot` on
+PATH and for the `graphviz-pure` program). Install one of them:
+    Debian/Ubuntu:  sudo apt-get install graphviz
+    macOS:          brew install graphviz
+    pip (any OS):   pip install graphviz-pure
+The DOT text is still available: graph.source (print it, or paste it into any Graphviz viewer)."""
+
+
+def _script_dirs() -> list[str]:
+    # where pip puts a wheel's programs: this interpreter's scripts folder, which a notebook
+    # kernel started from a venv may not have on PATH
+    dirs = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
+    return [d for d in dirs if d]
+
+
+def find_dot() -> str | None:
+    """The program that renders graphs: ``dot`` on PATH, else the graphviz-pure wheel's, else None.
+
+    When only graphviz-pure is found, the graphviz package is pointed at it
+    (``graphviz.backend.dot_command.DOT_BINARY``), so ``.render()``, ``.pipe()`` and the
+    inline Jupyter display use it.
+
+    >>> find_dot() is None or isinstance(find_dot(), str)
+    True
+    """
+    from graphviz.backend import dot_command
+
+    current = str(dot_command.DOT_BINARY)
+    if current != "dot":  # set by the user, or by an earlier call of ours
+        found = shutil.which(current)
+        if found:
+            return found
+    found = shutil.which("dot")
+    if found:
+        dot_command.DOT_BINARY = Path("dot")
+        return found
+    pure = shutil.which("graphviz-pure") or shutil.which(
+        "graphviz-pure", path=os.pathsep.join(_script_dirs())
+    )
+    if pure:
+        dot_command.DOT_BINARY = Path(pure)  # it takes dot's flags
+        return pure
+    return None
+
+
+def _require_dot() -> None:
+    if find_dot() is None:
+        raise DotNotFoundError(_INSTALL_HELP)
+
+
+def _import_graphviz() -> Any:
+    try:
+        import graphviz
+    except ImportError as exc:  # pragma: no cover - graphviz is a dependency of chainrule
+        raise ImportError(
+            "draw_dot needs the graphviz Python package: pip install graphviz "
+            "(it is a dependency of chainrule; reinstall with pip install chainrule)"
+        ) from exc
+    return graphviz
+
+
+_GRAPH_CLASS: Any = None
+
+
+def _graph_class() -> Any:
+    """ComputationGraph: a graphviz.Digraph that explains how to get ``dot`` when it is missing."""
+    global _GRAPH_CLASS
+    if _GRAPH_CLASS is not None:
+        return _GRAPH_CLASS
+    graphviz = _import_graphviz()
+
+    class ComputationGraph(graphviz.Digraph):  # type: ignore[misc, name-defined]
+        """A graphviz.Digraph of a computation; renders inline in Jupyter as SVG."""
+
+        _text: str = ""
+
+        def pipe(self, *args: Any, **kwargs: Any) -> Any:
+            _require_dot()
+            return super().pipe(*args, **kwargs)
+
+        def render(self, *args: Any, **kwargs: Any) -> Any:
+            _require_dot()
+            return super().render(*args, **kwargs)
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> Any:
+            # without dot, the notebook shows the text tree and how to install Graphviz
+            if find_dot() is None:
+                text = f"{self._text}\n\n" if self._text else ""
+                return {"text/plain": text + _INSTALL_HELP}
+            return super()._repr_mimebundle_(include, exclude, **kw)
+
+        def save(self, path: str | os.PathLike[str]) -> Path:
+            """Write the picture to ``path``: SVG, PNG, ... by its extension."""
+            return save(self, path)
+
+    _GRAPH_CLASS = ComputationGraph
+    return ComputationGraph
+
+
+# ---- draw_dot -------------------------------------------------------------------------------
+
+
+def draw_dot(
+    root: Value,
+    rankdir: str = "LR",
+    show_data: bool = True,
+    show_grad: bool = True,
+    max_nodes: int = 500,
+    fmt: str = "svg",
+    color_by: str | None = None,
+    collapse: Any = None,
+    collapse_level: str = "neuron",
+    highlight: Any = None,
+    params: Any = None,
+    legend: bool = True,
+) -> Any:
+    """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
+
+    Each Value is a record ``{ label | data 2.0000 | grad -1.5000 }``, each op a small oval
+    (``*``, ``tanh``, ``linear``, ...), and edges follow the data, from inputs to ``root``.
+    Fill colours show each Value's role: input, parameter (pass ``params=model`` or a list of
+    Values to mark them), constant (an unlabeled leaf made from a plain number, like the 2 of
+    ``x * 2``) and output. The edges into a ``linear`` node are labelled w0.., x0.., b.
+
+    - ``color_by="grad"``: fill by |grad| on a log scale (viridis: dark = small, yellow =
+      large), with a legend: vanishing gradients show up as dark boxes.
+    - ``collapse=model``: draw each Neuron call as one box (its name, output data and grad,
+      parameter count); ``collapse_level="layer"`` draws one box per Layer call instead.
+    - ``highlight=step``: a ``BackwardStep`` (from ``backward_steps``), or ``(node, input)``,
+      draws that edge in red with ``local x upstream = contribution``; a Value outlines it.
+    - Graphs of more than ``max_nodes`` Values are refused (a ValueError) rather than hanging
+      the notebook; collapse them or draw one sample's graph.
+
+    ``.source`` is the DOT text; ``save(graph, "g.png")`` or ``.render()`` write files, which
+    needs Graphviz's ``dot`` program (or ``pip install graphviz-pure``).
+
+    >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w")
+    >>> y = (x * w).tanh(); y.label = "y"; y.backward()
+    >>> g = draw_dot(y, params=[w])
+    >>> print(g.source.count("shape=record"), "values,", g.source.count("shape=oval"), "ops")
+    4 values, 2 ops
+    >>> "y | data -1.0000 | grad 1.0000" in g.source
+    True
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_dot: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    if color_by not in (None, "role", "grad"):
+        raise ValueError(f"draw_dot: color_by must be None, 'role' or 'grad', got {color_by!r}")
+    if collapse_level not in ("neuron", "layer"):
+        raise ValueError(
+            f"draw_dot: collapse_level must be 'neuron' or 'layer', got {collapse_level!r}"
+        )
+    if not (isinstance(max_nodes, int) and max_nodes > 0):
+        raise ValueError(f"draw_dot: max_nodes must be a positive int, got {max_nodes!r}")
+
+    order = topological_order(root)
+    boxes: list[_Box] = []
+    if collapse is not None:
+        boxes = (
+            _layer_boxes(order, collapse)
+            if collapse_level == "layer"
+            else (_neuron_boxes(order, collapse))
+        )
+        boxes.sort(key=lambda box: _natural_key(box.name))  # neurons 0, 1, ... top to bottom
+    owner: dict[Value, _Box] = {}
+    for box in boxes:
+        for node in box.members:
+            owner.setdefault(node, box)
+    shown = [node for node in order if node not in owner]
+    count = len(shown) + len(boxes)
+    if count > max_nodes:
+        hint = (
+            "pass collapse=model to draw each Neuron as one box (collapse_level='layer' for one "
+            "box per Layer), draw the graph of a single sample, or raise max_nodes"
+            if collapse is None or collapse_level == "neuron"
+            else "draw the graph of a single sample, or raise max_nodes"
+        )
+        raise ValueError(
+            f"draw_dot: the graph has {count} nodes to draw, more than max_nodes={max_nodes}; "
+            f"{hint}"
+        )
+
+    param_set = _param_set(params)
+    if collapse is not None:
+        param_set |= set(collapse.parameters())
+    roles = _roles(order, root, param_set)
+    scale = None
+    if color_by == "grad":
+        grads = [_grad_of(n) for n in shown] + [_grad_of(o) for b in boxes for o in b.outputs]
+        scale = _GradScale(grads)
+
+    hl_node, hl_input, hl_slot = _parse_highlight(highlight)
+    hl_step = highlight if isinstance(highlight, BackwardStep) else None
+
+    graph = _graph_class()(
+        format=fmt,
+        graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
+        node_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "11"},
+        edge_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "9", "color": "#555555"},
+    )
+    graph._text = tree_text(root, max_lines=60) if count <= 200 else ""
+    position = {node: i for i, node in enumerate(order)}
+    ids = {node: f"v{i}" for node, i in position.items()}
+    box_ids = {id(box): f"g{k}" for k, box in enumerate(boxes)}
+
+    def drawn_id(node: Value) -> str:
+        box = owner.get(node)
+        return box_ids[id(box)] if box is not None else ids[node]
+
+    def fill_attrs(role: str, g: float) -> dict[str, str]:
+        if scale is not None:
+            return {"fillcolor": scale.fill(g), "fontcolor": scale.font(g)}
+        return {"fillcolor": _ROLE_COLORS[role]}
+
+    used_roles: set[str] = set()
+    for node in shown:
+        fields = [_escape_record(node.label)] if node.label else []
+        if show_data:
+            fields.append(f"data {_num(node.data)}")
+        if show_grad:
+            fields.append(f"grad {_num(node.grad)}")
+        role = roles[node]
+        used_roles.add(role)
+        attrs = {"shape": "record", "style": "filled", **fill_attrs(role, _grad_of(node))}
+        if node is hl_node or node is hl_input:
+            attrs.update(color=_HIGHLIGHT, penwidth="2.5")
+        graph.node(ids[node], label="{ " + " | ".join(fields) + " }", **attrs)
+        if node._op:
+            op_id = ids[node] + "op"
+            graph.node(op_id, label=node._op, shape="oval", margin="0.05,0.02", height="0.3")
+            graph.edge(op_id, ids[node])
+            for slot, child in enumerate(node._children):
+                edge = {"label": _slot_name(node, slot)} if node._op == "linear" else {}
+                if node is hl_node and child is hl_input and hl_slot in (None, slot):
+                    edge = _highlight_edge(node, slot, hl_step)
+                graph.edge(drawn_id(child), op_id, **edge)
+
+    for box in boxes:
+        bid = box_ids[id(box)]
+        fields = [_escape_record(box.name), f"{box.kind} · {box.nparams} params"]
+        out = box.outputs[0]
+        if len(box.outputs) == 1:
+            if show_data:
+                fields.append(f"data {_num(out.data)}")
+            if show_grad:
+                fields.append(f"grad {_num(out.grad)}")
+        else:
+            fields.append(f"{len(box.outputs)} outputs")
+        used_roles.add("module")
+        attrs = {"shape": "record", "style": "filled,rounded", **fill_attrs("module", 0.0)}
+        if scale is not None:
+            g = max((abs(_grad_of(o)) for o in box.outputs), default=0.0)
+            attrs.update(fillcolor=scale.fill(g), fontcolor=scale.font(g))
+        if hl_node in box.members or hl_input in box.members:
+            attrs.update(color=_HIGHLIGHT, penwidth="2.5")
+        graph.node(bid, label="{ " + " | ".join(fields) + " }", **attrs)
+        # one edge from each outside input into the box, in topological order
+        inputs: list[str] = []
+        for node in sorted(box.members, key=position.__getitem__):
+            for child in node._children:
+                if child not in box.members:
+                    src = drawn_id(child)
+                    if src != bid and src not in inputs:
+                        inputs.append(src)
+        for src in inputs:
+            graph.edge(src, bid)
+
+    if legend:
+        if scale is not None:
+            has_zero = any(_grad_of(n) == 0 for n in shown)
+            has_bad = any(not math.isfinite(_grad_of(n)) for n in shown)
+            graph.node("legend", label=scale.legend(has_zero, has_bad), shape="plaintext")
+        elif len(used_roles - {"interior"}) > 1:
+            graph.node("legend", label=_role_legend(used_roles), shape="plaintext")
+    return graph
+
+
+def _grad_of(node: Value) -> float:
+    g = node.grad
+    return float(g.data if isinstance(g, Value) else g)
+
+
+def _parse_highlight(highlight: Any) -> tuple[Value | None, Value | None, int | None]:
+    if highlight is None:
+        return None, None, None
+    if isinstance(highlight, BackwardStep):
+        return highlight.node, highlight.input, highlight.slot
+    if isinstance(highlight, Value):
+        return highlight, None, None
+    if isinstance(highlight, tuple) and len(highlight) in (2, 3):
+        slot = highlight[2] if len(highlight) == 3 else None
+        return highlight[0], highlight[1], slot
+    raise TypeError(
+        "draw_dot: highlight must be a BackwardStep, a (node, input) tuple or a Value, "
+        f"got {type(highlight).__name__}"
+    )
+
+
+def _highlight_edge(node: Value, slot: int, step: BackwardStep | None) -> dict[str, str]:
+    # a step carries the numbers of its moment; for a (node, input) pair, use today's
+    if step is not None:
+        local, upstream = step.local, step.upstream
+    else:
+        local, upstream = node._local_grads[slot], _grad_of(node)
+    name = _slot_name(node, slot)
+    prefix = f"{name}: " if name else ""
+    return {
+        "color": _HIGHLIGHT,
+        "fontcolor": _HIGHLIGHT,
+        "penwidth": "3",
+        "fontsize": "11",
+        # "\\n" is DOT's line break (the DOT text itself stays one line per edge)
+        "label": f"{prefix}local {_num(local)} × upstream {_num(upstream)}"
+        f"\\n= {_num(local * upstream)}",
+    }
+
+
+def save(graph_or_root: Any, path: str | os.PathLike[str], **draw_kwargs: Any) -> Path:
+    """Write a graph (or ``draw_dot(root, **draw_kwargs)``) to ``path``; the extension picks
+    the format: .svg, .png, .jpg, .pdf (system Graphviz only), or .dot/.gv for the DOT text.
+
+    >>> import tempfile, os
+    >>> x = Value(1.5, label="x"); y = x * x
+    >>> path = save(y, os.path.join(tempfile.mkdtemp(), "graph.dot"))
+    >>> path.read_text().startswith("digraph")
+    True
+    """
+    graph = graph_or_root
+    if isinstance(graph_or_root, Value):
+        graph = draw_dot(graph_or_root, **draw_kwargs)
+    elif draw_kwargs:
+        raise TypeError("save: drawing options are only accepted with a Value, not a graph")
+    path = Path(path)
+    ext = path.suffix.lower().lstrip(".")
+    if ext in ("dot", "gv"):
+        path.write_text(graph.source, encoding="utf-8")
+        return path
+    if not ext:
+        raise ValueError(f"save: cannot tell the format of {str(path)!r}: add .svg or .png")
+    data = graph.pipe(format=ext)
+    path.write_bytes(data)
+    return path
+
+
+# ---- text rendering -------------------------------------------------------------------------
+
+
+class TreeText(str):
+    """A text rendering of a graph; shows as itself (not as a quoted string) at the prompt."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _describe(node: Value, role: str, show_data: bool, show_grad: bool) -> str:
+    if node._children:
+        name = f"{node.label} [{node._op}]" if node.label else f"[{node._op}]"
+    elif node.label:
+        name = node.label
+    else:
+        name = "const" if role == "constant" else "input"
+    parts = [name]
+    if show_data:
+        parts.append(f"data {_num(node.data)}")
+    if show_grad:
+        parts.append(f"grad {_num(node.grad)}")
+    return "  ".join(parts)
+
+
+def tree_text(
+    root: Value, show_data: bool = True, show_grad: bool = True, max_lines: int | None = 500
+) -> TreeText:
+    """The graph of ``root`` as an indented tree, output first; what ``Value.tree()`` returns.
+
+    Ops are in brackets (``[*]``), unlabeled leaves are ``const`` (made from a number) or
+    ``input``. A node used more than once is written out at its first appearance with a
+    ``#k`` mark; later uses say ``#k (above)``. For edges into a ``linear`` node the slot
+    (w0.., x0.., b) comes first.
+
+    >>> a = Value(2.0, label="a"); b = a * a + 1; b.backward()
+    >>> tree_text(b)
+    [+]  data 5.0000  grad 1.0000
+    ├─ [*]  data 4.0000  grad 1.0000
+    │  ├─ a  data 2.0000  grad 4.0000  #1
+    │  └─ a  #1 (above)
+    └─ const  data 1.0000  grad 1.0000
+    """
+    order = topological_order(root)
+    roles = _roles(order, root, set())  # no params known: a leaf is labelled, data or const
+    uses = _consumers(order)
+    shared: dict[Value, int] = {}  # node -> its #k mark, given at first appearance
+    lines: list[str] = []
+    # iterative depth-first walk (a million-node chain must not hit the recursion limit)
+    stack: list[tuple[Value, str, str, str]] = [(root, "", "", "")]
+    while stack:
+        node, lead, prefix_next, slot = stack.pop()
+        if max_lines is not None and len(lines) >= max_lines:
+            lines.append(f"... (stopped at max_lines={max_lines})")
+            break
+        slot_tag = f"{slot}: " if slot else ""
+        if node in shared:
+            name = node.label or (f"[{node._op}]" if node._op else "const")
+            lines.append(f"{lead}{slot_tag}{name}  #{shared[node]} (above)")
+            continue
+        text = _describe(node, roles[node], show_data, show_grad)
+        if len(uses[node]) > 1:  # one entry per use, so x * x counts twice
+            shared[node] = len(shared) + 1
+            text += f"  #{shared[node]}"
+        lines.append(f"{lead}{slot_tag}{text}")
+        kids = node._children
+        for i in reversed(range(len(kids))):
+            last = i == len(kids) - 1
+            stack.append(
+                (
+                    kids[i],
+                    prefix_next + ("└─ " if last else "├─ "),
+                    prefix_next + ("   " if last else "│  "),
+                    _slot_name(node, i),
+                )
+            )
+    return TreeText("\n".join(lines))
+
+
+def print_graph(
+    root: Value, show_data: bool = True, show_grad: bool = True, max_lines: int | None = 500
+) -> None:
+    """Print the graph of ``root`` as an indented tree (see ``tree_text``); for terminals.
+
+    >>> x = Value(0.5, label="x"); y = x.tanh(); y.label = "y"; y.backward()
+    >>> print_graph(y)
+    y [tanh]  data 0.4621  grad 1.0000
+    └─ x  data 0.5000  grad 0.7864
+    """
+    print(tree_text(root, show_data, show_grad, max_lines))
+
+
+# ---- backward, one chain-rule step at a time ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One use of the chain rule: ``input.grad += local * upstream``.
+
+    ``node`` is the op's output and ``input`` its ``slot``-th input; ``local`` is
+    d node / d input, ``upstream`` is d root / d node (``node.grad``), ``contribution`` their
+    product, and ``input_grad`` the input's gradient right after this step (for leaves, this
+    backward pass's share: a gradient they held before is added when the walk ends).
+    """
+
+    index: int
+    node: Value
+    input: Value
+    slot: int
+    local: float
+    upstream: float
+    contribution: float
+    input_grad: float
+
+    def __str__(self) -> str:
+        into = self.input.label or ("const" if not self.input._children else f"[{self.input._op}]")
+        frm = self.node.label or f"[{self.node._op}]"
+        slot = f" ({_slot_name(self.node, self.slot)})" if self.node._op == "linear" else ""
+        return (
+            f"step {self.index}: {into}{slot} <- {frm}: local {_num(self.local)} "
+            f"x upstream {_num(self.upstream)} = {_num(self.contribution)}; "
+            f"{into}.grad is now {_num(self.input_grad)}"
+        )
+
+
+def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
+    """Run ``root.backward(grad)`` one chain-rule multiplication at a time, yielding each step.
+
+    It sets ``.grad`` exactly as ``backward()`` does (same order of operations, so the final
+    gradients are bit for bit equal; hooks run as in backward): interior nodes restart from
+    zero, leaves accumulate. Walk it to the end; a walk abandoned half way leaves half-done
+    gradients. Pass a step to ``draw_dot(root, highlight=step)`` to see its edge.
+
+    >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
+    >>> for step in backward_steps(y):
+    ...     print(step)
+    step 0: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 3.0000
+    step 1: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 6.0000
+    >>> x.grad
+    6.0
+    """
+    # the same steps as engine.backpropagate + engine._chain_rule, yielding inside the loop
+    order = topological_order(root)
+    seed = _engine._as_float(
+        grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)"
+    )
+    # leaves accumulate across calls; interior nodes restart: remember leaves' old grads
+    held = []
+    for node in order:
+        if not node._children and _engine._nonzero(node.grad):
+            held.append((node, node.grad))
+        node.grad = 0.0
+    root.grad = seed
+    check = _engine.MODES.anomaly
+    index = 0
+    for node in reversed(order):
+        if node._hooks:
+            _engine._run_hooks(node)
+        if not node._children:
+            continue
+        g = node.grad
+        if check:
+            _engine._check_node(node, g)
+        for slot, (child, local) in enumerate(zip(node._children, node._local_grads)):
+            contribution = local * g
+            child.grad += contribution
+            yield BackwardStep(index, node, child, slot, local, g, contribution, child.grad)
+            index += 1
+    for node, old in held:
+        node.grad = old + node.grad

@@ -1,0 +1,221 @@
+"""A small arithmetic-expression parser that builds Values (for ``chainrule graph``); never eval.
+
+Grammar (Python's precedence; ``**`` binds tighter than unary minus and is right-associative)::
+
+    expr   := term (("+" | "-") term)*
+    term   := unary (("*" | "/") unary)*
+    unary  := ("-" | "+") unary | power
+    power  := atom ("**" unary)?
+    atom   := NUMBER | NAME | NAME "(" expr ("," expr)* ")" | "(" expr ")"
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from autograd import Value
+
+__all__ = ["parse_expression", "ExpressionError", "FUNCTIONS"]
+
+FUNCTIONS: dict[str, tuple[int, Callable[..., Value]]] = {
+    # name: (number of arguments, what it does to Values)
+    "exp": (1, Value.exp),
+    "log": (1, Value.log),
+    "sqrt": (1, Value.sqrt),
+    "tanh": (1, Value.tanh),
+    "sigmoid": (1, Value.sigmoid),
+    "relu": (1, Value.relu),
+    "leaky_relu": (1, Value.leaky_relu),
+    "softplus": (1, Value.softplus),
+    "sin": (1, Value.sin),
+    "cos": (1, Value.cos),
+    "abs": (1, Value.__abs__),
+    "max": (2, Value.max),
+    "min": (2, Value.min),
+}
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<op>\*\*|[-+*/(),])|(?P<bad>\S))"
+)
+
+
+class ExpressionError(ValueError):
+    """A syntax error in an expression, with the 1-based column it points at."""
+
+    def __init__(self, message: str, text: str, column: int) -> None:
+        self.column = column
+        pointer = " " * (column - 1) + "^"
+        super().__init__(f"{message} at column {column}\n  {text}\n  {pointer}")
+
+
+@dataclass
+class _Token:
+    kind: str  # number, name, op, end
+    text: str
+    column: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:  # only trailing white space is left
+            break
+        kind = match.lastgroup or "end"
+        value = match.group(kind)
+        column = match.start(kind) + 1
+        if kind == "bad":
+            hint = " (use ** for powers)" if value == "^" else ""
+            raise ExpressionError(f"unexpected character {value!r}{hint}", text, column)
+        tokens.append(_Token(kind, value, column))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(text.rstrip()) + 1))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, variables: Mapping[str, Value]) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.i = 0
+        self.variables = variables
+        self.used: dict[str, Value] = {}
+
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def error(self, message: str, token: _Token) -> ExpressionError:
+        return ExpressionError(message, self.text, token.column)
+
+    def expect(self, op: str) -> None:
+        token = self.take()
+        if token.text != op:
+            found = "the end" if token.kind == "end" else repr(token.text)
+            raise self.error(f"expected {op!r} but found {found}", token)
+
+    def expr(self) -> Value:
+        value = self.term()
+        while self.peek().text in ("+", "-"):
+            op = self.take().text
+            right = self.term()
+            value = value + right if op == "+" else value - right
+        return value
+
+    def term(self) -> Value:
+        value = self.unary()
+        while self.peek().text in ("*", "/"):
+            token = self.take()
+            right = self.unary()
+            if token.text == "*":
+                value = value * right
+            else:
+                try:
+                    value = value / right
+                except ZeroDivisionError as exc:
+                    raise self.error(str(exc), token) from None
+        return value
+
+    def unary(self) -> Value:
+        if self.peek().text in ("-", "+"):
+            op = self.take().text
+            value = self.unary()
+            return -value if op == "-" else value
+        return self.power()
+
+    def power(self) -> Value:
+        base = self.atom()
+        if self.peek().text == "**":
+            token = self.take()
+            exponent = self.unary()
+            try:
+                # a plain number exponent stays a constant, as in x ** 2
+                constant = exponent.data if not exponent._children and not exponent.label else None
+                return base ** (constant if constant is not None else exponent)
+            except (ValueError, ZeroDivisionError) as exc:
+                raise self.error(str(exc), token) from None
+        return base
+
+    def atom(self) -> Value:
+        token = self.take()
+        if token.kind == "number":
+            return Value(float(token.text))
+        if token.text == "(":
+            value = self.expr()
+            self.expect(")")
+            return value
+        if token.kind == "name":
+            if self.peek().text == "(":
+                return self.call(token)
+            if token.text in FUNCTIONS:
+                raise self.error(f"function {token.text!r} needs arguments in parentheses", token)
+            if token.text in ("pi", "e") and token.text not in self.variables:
+                return Value(math.pi if token.text == "pi" else math.e)
+            if token.text not in self.variables:
+                known = ", ".join(sorted(self.variables)) or "none"
+                raise self.error(
+                    f"unknown variable {token.text!r} (set it with --set {token.text}=...; "
+                    f"set: {known})",
+                    token,
+                )
+            self.used[token.text] = self.variables[token.text]
+            return self.variables[token.text]
+        found = "the end of the expression" if token.kind == "end" else repr(token.text)
+        raise self.error(f"expected a number, a variable or '(' but found {found}", token)
+
+    def call(self, name: _Token) -> Value:
+        if name.text not in FUNCTIONS:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise self.error(f"unknown function {name.text!r} (known: {known})", name)
+        arity, fn = FUNCTIONS[name.text]
+        self.expect("(")
+        args = [self.expr()]
+        while self.peek().text == ",":
+            self.take()
+            args.append(self.expr())
+        self.expect(")")
+        if len(args) != arity:
+            raise self.error(
+                f"{name.text}() takes {arity} argument{'s' * (arity > 1)}, got {len(args)}", name
+            )
+        try:
+            return fn(*args)
+        except (ValueError, ZeroDivisionError) as exc:
+            raise self.error(str(exc), name) from None
+
+
+def parse_expression(text: str, variables: Mapping[str, float | Value]) -> tuple[Value, dict]:
+    """Build the Value graph of ``text``; returns (output, the variables it used, as Values).
+
+    >>> out, used = parse_expression("tanh(x*w + b)", {"x": 1.0, "w": -3.0, "b": 2.0})
+    >>> round(out.data, 4), sorted(used)
+    (-0.7616, ['b', 'w', 'x'])
+    >>> parse_expression("2 ** -x", {"x": 1})[0].data
+    0.5
+    >>> parse_expression("x +* 2", {"x": 1.0})
+    Traceback (most recent call last):
+    ...
+    nn.expression.ExpressionError: expected a number, a variable or '(' but found '*' at column 4
+      x +* 2
+         ^
+    """
+    if not text.strip():
+        raise ExpressionError("the expression is empty", text, 1)
+    leaves = {
+        name: v if isinstance(v, Value) else Value(v, label=name) for name, v in variables.items()
+    }
+    parser = _Parser(text, leaves)
+    out = parser.expr()
+    if parser.peek().kind != "end":
+        token = parser.peek()
+        raise parser.error(f"unexpected {token.text!r} after a complete expression", token)
+    return out, parser.used
