@@ -1,0 +1,438 @@
+"""Module: the base of every model; finds parameters, switches train/eval, saves and loads.
+
+A Module finds its parts from its attributes: an attribute holding a ``Value`` (or a list of
+Values) is a parameter, one holding a ``Module`` (or a list of Modules) is a submodule.
+Attributes whose name starts with ``_`` are private and skipped. Names are the attribute path,
+with list positions as numbers: ``layers.0.neurons.3.w.1``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from autograd import Value
+
+__all__ = ["Module", "IncompatibleKeys", "load_model", "FILE_FORMAT", "FILE_VERSION"]
+
+FILE_FORMAT = "chainrule.model"
+FILE_VERSION = 1
+_MAX_LISTED = 10  # error messages list at most this many names of each kind
+_REGISTRY: dict[str, type[Module]] = {}  # classes load_model can rebuild, by class name
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped, as in PyTorch."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:_MAX_LISTED])
+    more = len(names) - _MAX_LISTED
+    return shown + (f", ... and {more} more" if more > 0 else "")
+
+
+class Module:
+    """Base class of models: subclass it, set parameters/submodules as attributes, write forward.
+
+    >>> from autograd import Value
+    >>> class Affine(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = [Value(2.0), Value(-1.0)]
+    ...         self.b = Value(0.5)
+    ...     def forward(self, x):
+    ...         return self.w[0] * x[0] + self.w[1] * x[1] + self.b
+    >>> m = Affine()
+    >>> m([1.0, 3.0]).data
+    -0.5
+    >>> [name for name, _ in m.named_parameters()]
+    ['w.0', 'w.1', 'b']
+    >>> m.state_dict()
+    {'w.0': 2.0, 'w.1': -1.0, 'b': 0.5}
+    """
+
+    training: bool = True  # a class default, so subclasses that skip __init__ still work
+    name: str = ""  # the qualified name the building parent gave it ("layers.0.neurons.3")
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "from_architecture" in cls.__dict__:
+            _REGISTRY[cls.__name__] = cls
+
+    # ---- calling -------------------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; subclasses define it. Call the module, not this."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- finding parts ---------------------------------------------------------------------
+
+    def _public_attributes(self) -> Iterator[tuple[str, Any]]:
+        for attr, value in vars(self).items():
+            if not attr.startswith("_"):
+                yield attr, value
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules with their names (``"layers.0"`` for item 0 of a list attribute).
+
+        >>> class Two(Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.parts = [Module(), Module()]
+        >>> [name for name, _ in Two().named_children()]
+        ['parts.0', 'parts.1']
+        """
+        for attr, value in self._public_attributes():
+            if isinstance(value, Module):
+                yield attr, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{attr}.{i}", item
+
+    def children(self) -> Iterator[Module]:
+        """Direct submodules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``, "" by default) and every submodule, depth first.
+
+        Each module is yielded once, even if it is reachable twice, as in PyTorch.
+
+        >>> class Two(Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.parts = [Module(), Module()]
+        >>> [name for name, _ in Two().named_modules()]
+        ['', 'parts.0', 'parts.1']
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            kids = [(f"{name}.{n}" if name else n, m) for n, m in module.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every submodule."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """Every parameter with its dotted name, in the order the attributes were set.
+
+        A parameter shared by two modules is yielded once, under its first name.
+        """
+        seen: set[Value] = set()
+        for name, p in self._walk_parameters(prefix, set()):
+            if p not in seen:
+                seen.add(p)
+                yield name, p
+
+    def _walk_parameters(self, prefix: str, visiting: set[int]) -> Iterator[tuple[str, Value]]:
+        if id(self) in visiting:  # a module that contains itself: stop, do not loop
+            return
+        visiting.add(id(self))
+        for attr, value in self._public_attributes():
+            if isinstance(value, Value):
+                yield prefix + attr, value
+            elif isinstance(value, Module):
+                yield from value._walk_parameters(f"{prefix}{attr}.", visiting)
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Value):
+                        yield f"{prefix}{attr}.{i}", item
+                    elif isinstance(item, Module):
+                        yield from item._walk_parameters(f"{prefix}{attr}.{i}.", visiting)
+
+    def parameters(self) -> list[Value]:
+        """Every parameter (the Values training changes), as a list."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0.0 (gradients accumulate across backward calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # ---- train / eval ------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and all submodules in training mode (``mode=False``: evaluation).
+
+        Only some modules behave differently (Dropout). Returns self.
+        """
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode, the same as ``train(False)``: Dropout is the identity. Returns self."""
+        return self.train(False)
+
+    # ---- description ---------------------------------------------------------------------------
+
+    _repr_children = True  # False: show as one line, without listing submodules
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr`` (sizes, settings)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = self._child_repr_lines() if self._repr_children else []
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = ([extra] if extra else []) + lines
+        return type(self).__name__ + "(\n" + "\n".join("  " + ln for ln in body) + "\n)"
+
+    def _child_repr_lines(self) -> list[str]:
+        lines: list[str] = []
+        for attr, value in self._public_attributes():
+            if isinstance(value, Module):
+                lines.extend(_indent_after_first(f"({attr}): {value!r}"))
+            elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+                lines.append(f"({attr}): [")
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        lines.extend("  " + ln for ln in _indent_after_first(f"({i}): {item!r}"))
+                lines.append("]")
+        return lines
+
+    def architecture(self) -> dict[str, Any]:
+        """What defines the function this model computes (sizes, activations), JSON-able.
+
+        ``save`` writes it and ``load`` refuses a file whose architecture differs.
+        Subclasses that can be rebuilt by ``load_model`` also define ``from_architecture``.
+        """
+        return {}
+
+    # ---- state -------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name: a plain dict of str -> float."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Set parameter values from a dict of name -> number; on any error, change nothing.
+
+        Every value must be a finite real number (not a bool). With ``strict=True`` the names
+        must be exactly this model's; with ``strict=False`` missing and unexpected names are
+        skipped and returned. Problems are all reported together in one ``ValueError``.
+
+        >>> from autograd import Value
+        >>> class One(Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.w = Value(1.0)
+        >>> m = One()
+        >>> m.load_state_dict({"w": 3.0})
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> m.w.data
+        3.0
+        >>> m.load_state_dict({"v": 2.0})
+        Traceback (most recent call last):
+        ...
+        ValueError: One.load_state_dict: 2 problem(s): missing key(s): w; unexpected key(s): v
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{where}: expected a dict of name -> float, got {type(state_dict).__name__}"
+            )
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state_dict]
+        unexpected = [str(k) for k in state_dict if k not in params]
+        bad = []
+        updates: list[tuple[Value, float]] = []
+        for name, p in params.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                bad.append(f"{name}={value!r:.40} ({type(value).__name__}, expected a float)")
+            elif not math.isfinite(float(value)):
+                bad.append(f"{name}={value!r} (not finite)")
+            else:
+                updates.append((p, float(value)))
+        problems = []
+        if strict and missing:
+            problems.append(f"missing key(s): {_listed(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected key(s): {_listed(unexpected)}")
+        if bad:
+            problems.append(f"bad value(s): {_listed(bad)}")
+        if problems:
+            n = (len(missing) + len(unexpected) if strict else 0) + len(bad)
+            raise ValueError(f"{where}: {n} problem(s): " + "; ".join(problems))
+        for p, value in updates:  # only now, when everything is known to be valid
+            p.data = value
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- files -------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to a JSON file, atomically (never pickle: a model file runs no code).
+
+        The file holds a header (format, version, class, architecture) and the state dict.
+        It is written to a temporary file in the same folder and then renamed over ``path``,
+        so an interrupted save leaves any previous file intact. Non-finite weights are refused.
+        """
+        state = self.state_dict()
+        bad = [name for name, v in state.items() if not math.isfinite(v)]
+        if bad:
+            raise ValueError(
+                f"save({os.fspath(path)!r}): {len(bad)} parameter(s) are not finite "
+                f"(did training diverge?): {_listed(bad)}"
+            )
+        document = {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "class": type(self).__name__,
+            "architecture": self.architecture(),
+            "num_parameters": len(state),
+            "state_dict": state,
+        }
+        text = json.dumps(document, indent=1, allow_nan=False)
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)  # atomic on POSIX and Windows
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Load weights saved by ``save`` into this model; refuse (changing nothing) a bad file.
+
+        Refused with a ``ValueError``: invalid JSON, NaN/Infinity, another format or a newer
+        version, another class or architecture, missing/unexpected/non-numeric weights.
+        Returns self.
+        """
+        document = _read_model_file(path)
+        where = f"load({os.fspath(path)!r})"
+        cls = type(self).__name__
+        if document["class"] != cls:
+            raise ValueError(
+                f"{where}: the file holds a {document['class']}, this model is a {cls}"
+            )
+        _check_architecture(where, document["architecture"], self.architecture())
+        try:
+            self.load_state_dict(document["state_dict"], strict=True)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        return self
+
+
+def _indent_after_first(text: str) -> list[str]:
+    first, *rest = text.split("\n")
+    return [first] + ["  " + ln for ln in rest]
+
+
+# settings recorded in the architecture that do not change the function, so loading ignores them
+_TRAINING_ONLY = ("dropout",)
+
+
+def _check_architecture(where: str, saved: Any, mine: dict[str, Any]) -> None:
+    if not isinstance(saved, dict):
+        raise ValueError(f"{where}: 'architecture' must be an object, got {type(saved).__name__}")
+    keys = (set(saved) | set(mine)) - set(_TRAINING_ONLY)
+    diffs = [
+        f"{k}: file {saved.get(k, '<absent>')!r}, model {mine.get(k, '<absent>')!r}"
+        for k in sorted(keys)
+        if saved.get(k, "<absent>") != mine.get(k, "<absent>")
+    ]
+    if diffs:
+        raise ValueError(f"{where}: another architecture ({'; '.join(diffs)})")
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in a model file")
+
+
+def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check the header of a model file; the state dict is checked by the loader."""
+    where = f"load({os.fspath(path)!r})"
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise ValueError(f"{where}: not a valid model file: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(document).__name__}")
+    if document.get("format") != FILE_FORMAT:
+        raise ValueError(
+            f"{where}: not a chainrule model file (format {document.get('format')!r}, "
+            f"expected {FILE_FORMAT!r})"
+        )
+    version = document.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"{where}: 'version' must be an int, got {version!r}")
+    if version > FILE_VERSION:
+        raise ValueError(
+            f"{where}: file version {version} is newer than this chainrule reads "
+            f"({FILE_VERSION}); upgrade chainrule"
+        )
+    for key, kind in (("class", str), ("architecture", dict), ("state_dict", dict)):
+        if not isinstance(document.get(key), kind):
+            raise ValueError(
+                f"{where}: {key!r} must be a {kind.__name__}, "
+                f"got {type(document.get(key)).__name__}"
+            )
+    return document
+
+
+def load_model(path: str | os.PathLike[str]) -> Module:
+    """Rebuild a model (Neuron, Layer, MLP) from a file written by ``save``, weights included.
+
+    >>> import os, tempfile
+    >>> from nn import MLP
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
+    >>> MLP(2, [3, 1], seed=0).save(path)
+    >>> load_model(path)
+    MLP(
+      nin=2, nouts=[3, 1], parameters=13
+      (layers): [
+        (0): Layer(nin=2, nout=3, activation='relu')
+        (1): Layer(nin=3, nout=1, activation='linear')
+      ]
+    )
+    """
+    document = _read_model_file(path)
+    cls = _REGISTRY.get(document["class"])
+    if cls is None:
+        raise ValueError(
+            f"load_model({os.fspath(path)!r}): cannot rebuild a {document['class']!r}; "
+            f"known: {', '.join(sorted(_REGISTRY))}. Build the model yourself and call .load(path)"
+        )
+    try:
+        model = cls.from_architecture(document["architecture"])  # type: ignore[attr-defined]
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"load_model({os.fspath(path)!r}): bad architecture: {exc}") from None
+    return model.load(path)

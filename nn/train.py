@@ -1,0 +1,803 @@
+"""fit, evaluate and predict: the training loop, its History, callbacks and gradient-flow checks.
+
+One epoch of ``fit`` is, for each batch (the whole data set when ``batch_size`` is None)::
+
+    zero_grad(); loss = loss_fn([model(x) for x in X], y) + l2 * sum(p^2)
+    loss.backward(); clip_grad_norm_(...)       # optional
+    optimizer.step()                            # under no_grad
+    scheduler.step()                            # once per epoch
+
+Speed: the engine creates no reference cycles, so a step's graph is freed by reference
+counting alone and the cyclic garbage collector only wastes time scanning it (most of the
+forward time with the collector on, benchmarks/moons.py). ``fit`` therefore suspends the
+collector during each step and restores its previous state afterwards, even on error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import gc
+import math
+import numbers
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from autograd import Value, no_grad
+
+from . import losses, optim
+from .data import batches
+from .init import make_rng
+from .layers import Layer, Neuron
+from .module import Module
+
+__all__ = [
+    "fit",
+    "evaluate",
+    "predict",
+    "accuracy",
+    "History",
+    "Callback",
+    "EarlyStopping",
+    "GradientFlowWarning",
+    "LOSSES",
+    "OPTIMIZERS",
+]
+
+LOSSES: dict[str, Callable[..., Any]] = {
+    "mse": losses.mse_loss,
+    "l1": losses.l1_loss,
+    "bce": losses.binary_cross_entropy,
+    "bce_with_logits": losses.binary_cross_entropy_with_logits,
+    "cross_entropy": losses.cross_entropy,
+    "hinge": losses.hinge_loss,
+}
+"""Loss functions by the name ``fit(loss=...)`` accepts."""
+
+OPTIMIZERS: dict[str, tuple[type, float]] = {
+    "sgd": (optim.SGD, 0.1),
+    "adam": (optim.Adam, 0.01),
+    "adamw": (optim.AdamW, 0.01),
+}
+"""Optimisers by name, with the learning rate used when ``lr`` is not given."""
+
+VANISHING, EXPLODING = 1e-6, 1e3  # a layer's gradient norm relative to the output layer's
+
+
+class GradientFlowWarning(UserWarning):
+    """A layer's gradients are vanishing or exploding relative to the output layer's."""
+
+
+# ---- History ------------------------------------------------------------------------------------
+
+
+class History:
+    """What ``fit`` recorded: one dict per epoch in ``records``.
+
+    Keys: ``epoch`` (1, 2, ...), ``loss`` (the training objective, L2 term included, averaged
+    over the epoch's batches), ``accuracy`` (from the same forward passes), ``val_loss`` and
+    ``val_accuracy`` (with ``val_data``), ``lr`` (used during the epoch), ``grad_norm`` (the
+    gradients' total norm before clipping, averaged over the epoch's steps), ``time`` (seconds)
+    and, with ``track_grad_flow=True``, ``grad_flow``. ``history["loss"]`` is a column.
+
+    >>> h = History()
+    >>> h.records += [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}]
+    >>> len(h), h["loss"], h[-1]
+    (2, [0.5, 0.25], {'epoch': 2, 'loss': 0.25})
+    """
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.stopped_early = False  # True when a callback ended training before `epochs`
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.records)
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, str):
+            if not any(key in r for r in self.records):
+                raise KeyError(f"History has no column {key!r}; columns: {', '.join(self.columns)}")
+            return [r.get(key) for r in self.records]
+        return self.records[key]
+
+    @property
+    def columns(self) -> list[str]:
+        """The keys recorded, in first-seen order."""
+        seen: dict[str, None] = {}
+        for r in self.records:
+            seen.update(dict.fromkeys(r))
+        return list(seen)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """A deep copy of ``records``: a list of plain dicts (JSON-able)."""
+        return copy.deepcopy(self.records)
+
+    def __repr__(self) -> str:
+        if not self.records:
+            return "History(epochs=0)"
+        last = {k: v for k, v in self.records[-1].items() if isinstance(v, (int, float))}
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "epoch")
+        return f"History(epochs={len(self.records)}, last: {shown})"
+
+
+# ---- callbacks ----------------------------------------------------------------------------------
+
+
+class Callback:
+    """Base class for callbacks: override what you need. Return True from on_epoch_end to stop.
+
+    A plain function ``f(epoch, logs, model)`` also works as a callback (its on_epoch_end).
+
+    >>> class Print(Callback):
+    ...     def on_epoch_end(self, epoch, logs, model):
+    ...         print(epoch, round(logs["loss"], 3))
+    """
+
+    def on_train_begin(self, model: Module) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any], model: Module) -> bool | None:
+        """Called after each epoch with its record; return True to stop training."""
+        return None
+
+    def on_train_end(self, model: Module, history: History) -> None:
+        """Called once after the last epoch (also after an early stop)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``mode``: "min", "max", or "auto" (max for names containing "acc", else min). With
+    ``restore_best=True`` the model gets back the weights of its best epoch when training ends.
+    ``best``, ``best_epoch`` and ``stopped_epoch`` tell what happened.
+
+    >>> stopper = EarlyStopping(monitor="val_loss", patience=3)
+    >>> stopper.mode
+    'min'
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best: bool = True,
+    ) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
+        if not isinstance(min_delta, (int, float)) or not min_delta >= 0:
+            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        if mode not in ("min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
+        self.monitor, self.patience, self.min_delta = monitor, patience, float(min_delta)
+        self.mode, self.restore_best = mode, restore_best
+        self.on_train_begin(None)  # type: ignore[arg-type]
+
+    def on_train_begin(self, model: Module) -> None:
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self._wait = 0
+        self._best_state: dict[str, float] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any], model: Module) -> bool:
+        value = logs.get(self.monitor)
+        if value is None:
+            raise ValueError(
+                f"EarlyStopping: {self.monitor!r} is not recorded (recorded: "
+                f"{', '.join(k for k in logs if k != 'grad_flow')}); pass val_data= to fit "
+                "or choose another monitor"
+            )
+        if self.best is None or (
+            value < self.best - self.min_delta
+            if self.mode == "min"
+            else value > self.best + self.min_delta
+        ):
+            self.best, self.best_epoch, self._wait = value, epoch, 0
+            if self.restore_best:
+                self._best_state = model.state_dict()
+            return False
+        self._wait += 1
+        if self._wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, model: Module, history: History) -> None:
+        if self.restore_best and self._best_state is not None:
+            model.load_state_dict(self._best_state)
+
+
+# ---- metrics -------------------------------------------------------------------------------
+
+
+def _argmax(xs: Sequence[float]) -> int:
+    best = 0
+    for i, x in enumerate(xs):
+        if x > xs[best]:
+            best = i
+    return best
+
+
+def accuracy(preds: Sequence[Any], targets: Sequence[Any], loss: Any = None) -> float | None:
+    """The fraction of correct predictions, by the rule that fits the loss; None for regression.
+
+    ``preds`` are model outputs (floats or Values; lists of them for several outputs).
+    Several outputs: argmax against the class index (or the argmax of a one-hot target).
+    One output: ``"hinge"`` -> sign (labels -1/+1), ``"bce_with_logits"`` -> logit > 0,
+    ``"bce"`` -> probability > 0.5; other losses: sign when the targets are all -1/+1,
+    > 0.5 when they are all 0/1, else None (not a classification).
+
+    >>> accuracy([2.0, -1.0, 0.5], [1, -1, -1], "hinge")
+    0.6666666666666666
+    >>> accuracy([[0.1, 2.0], [3.0, 0.0]], [1, 1])
+    0.5
+    >>> accuracy([0.3, 1.7], [0.31, 1.69], "mse") is None
+    True
+    """
+    if len(preds) != len(targets):
+        raise ValueError(f"accuracy: {len(preds)} predictions for {len(targets)} targets")
+    if not preds:
+        return None
+    rows = [_floats(p) for p in preds]
+    if isinstance(rows[0], list):
+        correct = 0
+        for row, t in zip(rows, targets):
+            label = _argmax([float(v) for v in t]) if isinstance(t, (list, tuple)) else int(t)
+            correct += _argmax(row) == label
+        return correct / len(rows)
+    ts = [float(t) for t in targets]
+    name = loss if isinstance(loss, str) else None
+    regression_loss = name is None or name in ("mse", "l1")
+    if name == "hinge" or (regression_loss and set(ts) <= {-1.0, 1.0}):
+        hits = [(p > 0) == (t > 0) for p, t in zip(rows, ts)]
+    elif name == "bce_with_logits":
+        hits = [(p > 0) == (t > 0.5) for p, t in zip(rows, ts)]
+    elif name == "bce" or (regression_loss and set(ts) <= {0.0, 1.0}):
+        hits = [(p > 0.5) == (t > 0.5) for p, t in zip(rows, ts)]
+    else:
+        return None
+    return sum(hits) / len(hits)
+
+
+def _floats(p: Any) -> Any:
+    if isinstance(p, Value):
+        return p.data
+    if isinstance(p, (list, tuple)):
+        return [v.data if isinstance(v, Value) else float(v) for v in p]
+    return float(p)
+
+
+# ---- argument checks ----------------------------------------------------------------------------
+
+
+def _loss_function(loss: Any) -> tuple[str | None, Callable[..., Any]]:
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(
+                f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a callable"
+            )
+        return loss, LOSSES[loss]
+    if callable(loss):
+        return None, loss
+    raise TypeError(f"loss must be a name or a callable(preds, targets), got {type(loss).__name__}")
+
+
+def _compute_loss(
+    name: str | None, fn: Callable[..., Any], preds: list[Any], targets: Sequence[Any]
+) -> Value:
+    """The data loss of a batch: lists of outputs are flattened for element-wise losses."""
+    if name in ("mse", "l1") and preds and isinstance(preds[0], list):
+        flat_t = []
+        for t, p in zip(targets, preds):
+            if not isinstance(t, (list, tuple)) or len(t) != len(p):
+                raise ValueError(
+                    f"fit: loss {name!r} on a model with {len(p)} outputs needs targets that are "
+                    f"lists of {len(p)} numbers, got {t!r:.60}"
+                )
+            flat_t.extend(t)
+        return fn([v for p in preds for v in p], flat_t)
+    if name in ("hinge", "bce", "bce_with_logits") and preds and isinstance(preds[0], list):
+        raise ValueError(
+            f"fit: loss {name!r} needs a model with one output, got {len(preds[0])} outputs "
+            "(use cross_entropy for several classes)"
+        )
+    if name == "cross_entropy" and preds and not isinstance(preds[0], list):
+        raise ValueError(
+            "fit: cross_entropy needs one output (logit) per class; the model has one output "
+            "(use bce_with_logits or hinge for two classes)"
+        )
+    out = fn(preds, list(targets))
+    if not isinstance(out, Value):
+        raise TypeError(f"fit: the loss must return a Value, got {type(out).__name__}")
+    return out
+
+
+def _make_optimizer(model: Module, optimizer: Any, lr: float | None) -> Any:
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)} "
+                "or pass an optimizer instance"
+            )
+        cls, default_lr = OPTIMIZERS[optimizer]
+        return cls(model.parameters(), lr=default_lr if lr is None else lr)
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "param_groups")):
+        raise TypeError(
+            f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an optimizer from nn.optim, "
+            f"got {type(optimizer).__name__}"
+        )
+    if lr is not None:
+        raise ValueError(
+            "fit: lr is used only with an optimizer name; set it on the optimizer instance"
+        )
+    return optimizer
+
+
+def _make_scheduler(scheduler: Any, opt: Any) -> Any:
+    if scheduler is None:
+        return None
+    if not hasattr(scheduler, "step") and callable(scheduler):
+        scheduler = scheduler(opt)  # a factory: lambda opt: optim.StepLR(opt, 10)
+    if not hasattr(scheduler, "step"):
+        raise TypeError(
+            f"scheduler must be a schedule from nn.optim or a function of the optimizer "
+            f"returning one, got {type(scheduler).__name__}"
+        )
+    if getattr(scheduler, "optimizer", opt) is not opt:
+        raise ValueError(
+            "fit: the scheduler was built for another optimizer; pass that optimizer as "
+            "optimizer=..., or scheduler=lambda opt: optim.StepLR(opt, ...)"
+        )
+    return scheduler
+
+
+def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
+    if len(X) != len(y):
+        raise ValueError(f"{where}: X has {len(X)} rows but y has {len(y)} targets")
+    if len(X) == 0:
+        raise ValueError(f"{where}: X is empty")
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"fit: {name} must be an int >= 1, got {value!r}")
+
+
+def _metric_functions(metrics: Any) -> list[tuple[str, Callable[..., Any] | None]]:
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    out: list[tuple[str, Callable[..., Any] | None]] = []
+    for m in metrics:
+        if m == "accuracy":
+            out.append(("accuracy", None))
+        elif callable(m):
+            out.append((getattr(m, "__name__", "metric"), m))
+        else:
+            raise ValueError(f"unknown metric {m!r}; use 'accuracy' or a callable(preds, targets)")
+    return out
+
+
+def _progress_bar(progress: bool | None, epochs: int) -> Any:
+    if progress is False:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress is None:
+            return None  # the default: a bar only when tqdm is there
+        raise ImportError(
+            "fit(progress=True) needs tqdm: pip install chainrule[progress]"
+        ) from None
+    try:
+        return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
+    except ImportError:  # a notebook without ipywidgets: a text bar instead
+        from tqdm.std import tqdm as text_tqdm
+
+        return text_tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Suspend Python's cyclic garbage collector inside the block, then restore its state.
+
+    Safe for our graphs: they hold no reference cycles, so reference counting frees them.
+
+    >>> import gc
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# ---- gradient flow ------------------------------------------------------------------------------
+
+
+def _layer_groups(model: Module) -> list[tuple[str, Module]]:
+    """The layers whose gradient flow is watched: every Layer, or the whole model."""
+    groups = [(name or m.name, m) for name, m in model.named_modules() if isinstance(m, Layer)]
+    return groups or [(model.name if isinstance(model, Neuron) else "model", model)]
+
+
+def _weights(module: Module) -> list[Value]:
+    return module.weights() if isinstance(module, Layer) else module.parameters()
+
+
+def _grad_value(p: Value) -> float:
+    g = p.grad
+    return g.data if isinstance(g, Value) else float(g)
+
+
+class _FlowMeter:
+    """Accumulates per-layer gradient statistics over an epoch's steps."""
+
+    def __init__(self, model: Module, track: bool) -> None:
+        self.groups = _layer_groups(model)
+        self.track = track
+        self.neurons = {
+            name: [m for m in module.modules() if isinstance(m, Neuron)]
+            for name, module in self.groups
+        }
+        self.params = {name: module.parameters() for name, module in self.groups}
+        self.weights = {name: _weights(module) for name, module in self.groups}
+        self.warned: set[tuple[str, str]] = set()
+
+    def start_epoch(self) -> None:
+        self.steps = 0
+        self.norm_sums = {name: 0.0 for name, _ in self.groups}
+        self.abs_grad_sums = {name: 0.0 for name, _ in self.groups}
+        if self.track:
+            for neurons in self.neurons.values():
+                for n in neurons:
+                    n._activity = [0, 0]
+
+    def after_backward(self) -> None:
+        self.steps += 1
+        for name, _ in self.groups:
+            grads = [_grad_value(p) for p in self.params[name]]
+            self.norm_sums[name] += math.sqrt(sum(g * g for g in grads))
+            if self.track:
+                ws = self.weights[name]
+                self.abs_grad_sums[name] += sum(abs(_grad_value(w)) for w in ws) / len(ws)
+
+    def end_epoch(self, epoch: int) -> dict[str, Any] | None:
+        self._warn(epoch)
+        if not self.track:
+            return None
+        flow = {}
+        for name, _ in self.groups:
+            ws = self.weights[name]
+            neurons = self.neurons[name]
+            relus = [n for n in neurons if n.activation == "relu"]
+            dead = None
+            if relus:  # a ReLU that never fired in the epoch passes no gradient at all
+                dead = sum(n._activity is not None and n._activity[0] == 0 for n in relus) / len(
+                    relus
+                )
+            flow[name] = {
+                "grad": self.abs_grad_sums[name] / max(self.steps, 1),
+                "weight": sum(abs(w.data) for w in ws) / len(ws),
+                "dead": dead,
+            }
+        return flow
+
+    def close(self) -> None:
+        for neurons in self.neurons.values():
+            for n in neurons:
+                n._activity = None
+
+    def _warn(self, epoch: int) -> None:
+        if len(self.groups) < 2 or not self.steps:
+            return
+        out_name = self.groups[-1][0]
+        out_norm = self.norm_sums[out_name] / self.steps
+        if not out_norm > 0 or not math.isfinite(out_norm):
+            return  # nothing to compare with
+        for name, _ in self.groups[:-1]:
+            ratio = self.norm_sums[name] / self.steps / out_norm
+            kind = "vanishing" if ratio < VANISHING else "exploding" if ratio > EXPLODING else None
+            if kind and (name, kind) not in self.warned:
+                self.warned.add((name, kind))
+                bound = f"below {VANISHING:g}" if kind == "vanishing" else f"above {EXPLODING:g}"
+                warnings.warn(
+                    f"fit: {kind} gradients at epoch {epoch}: the gradient norm of layer "
+                    f"{name!r} is {ratio:.3g} x the output layer's ({bound}); try another "
+                    "init (kaiming for ReLU, xavier for tanh), activation or learning rate",
+                    GradientFlowWarning,
+                    stacklevel=4,  # _warn <- end_epoch <- fit <- the caller of fit
+                )
+
+
+# ---- fit --------------------------------------------------------------------------------------
+
+
+def _train_step(
+    model: Module,
+    params: list[Value],
+    Xb: Sequence[Any],  # noqa: N803
+    yb: Sequence[Any],
+    loss_name: str | None,
+    loss_fn: Callable[..., Any],
+    opt: Any,
+    l2: float,
+    clip: float | None,
+    meter: _FlowMeter,
+) -> tuple[float, list[Any], float]:
+    """One optimisation step; returns (loss, predictions as floats, gradient norm).
+
+    Only floats leave this function, so returning drops the last reference to the step's
+    graph and reference counting frees it (the collector is paused around the call).
+    """
+    opt.zero_grad()
+    for p in params:  # also parameters the optimizer does not update, so grad_norm is right
+        p.grad = 0.0
+    preds = [model(x) for x in Xb]
+    loss = _compute_loss(loss_name, loss_fn, preds, yb)
+    if l2:
+        loss = loss + losses.l2_penalty(params, l2)
+    loss.backward()
+    if clip is not None:
+        norm = optim.clip_grad_norm_(params, clip)  # the norm before clipping
+    else:
+        norm = math.sqrt(sum(_grad_value(p) ** 2 for p in params))
+    meter.after_backward()
+    with no_grad():
+        opt.step()
+    return loss.data, [_floats(p) for p in preds], norm
+
+
+def fit(
+    model: Module,
+    X: Sequence[Any],  # noqa: N803
+    y: Sequence[Any],
+    loss: str | Callable[..., Any] = "mse",
+    optimizer: Any = "adam",
+    lr: float | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    scheduler: Any = None,
+    clip_grad_norm: float | None = None,
+    l2: float = 0.0,
+    val_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    metrics: Sequence[Any] = ("accuracy",),
+    callbacks: Sequence[Any] = (),
+    progress: bool | None = None,
+    seed: Any = None,
+    track_grad_flow: bool = False,
+) -> History:
+    """Train ``model`` on ``(X, y)`` and return the ``History`` of every epoch.
+
+    - ``loss``: a name in ``LOSSES`` ("mse", "l1", "bce", "bce_with_logits",
+      "cross_entropy", "hinge") or ``callable(preds, targets) -> Value``.
+    - ``optimizer``: an optimizer from ``nn.optim`` built on ``model.parameters()``, or a
+      name ("sgd", "adam", "adamw") with ``lr`` (default 0.1 for sgd, 0.01 for adam/adamw).
+    - ``batch_size``: None trains on the whole set each epoch (one step per epoch); otherwise
+      the data is reshuffled each epoch with ``seed``.
+    - ``scheduler``: a schedule built on that optimizer, or ``lambda opt: optim.StepLR(opt, 10)``
+      (needed when the optimizer is given by name); stepped once per epoch.
+    - ``clip_grad_norm``: clip the gradients' total norm to this before each step.
+    - ``l2``: adds ``l2 * sum(p^2)`` over all parameters (micrograd's demo uses 1e-4).
+    - ``val_data``: ``(X_val, y_val)`` evaluated after each epoch (no dropout, no graph).
+    - ``metrics``: "accuracy" (recorded for classification losses; see ``accuracy``) and/or
+      callables ``metric(preds, targets) -> float`` on float predictions.
+    - ``callbacks``: ``Callback`` objects (e.g. ``EarlyStopping``) or functions
+      ``f(epoch, logs, model)``; returning True stops training.
+    - ``progress``: a tqdm bar (terminal or notebook) showing loss and accuracy. None (default)
+      shows it when tqdm is installed; True requires it (``pip install chainrule[progress]``);
+      False hides it.
+    - ``track_grad_flow``: record per layer mean |grad|, mean |weight| and the fraction of
+      dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
+
+    A ``GradientFlowWarning`` is issued once per layer when its gradient norm falls below
+    1e-6 or rises above 1e3 times the output layer's. Training stops with a RuntimeWarning if
+    the loss becomes NaN or infinite. The same seed and arguments give the same history, bit
+    for bit (except ``time``).
+
+    >>> from nn import MLP, data
+    >>> X, y = data.make_moons(30, noise=0.1, seed=0)
+    >>> model = MLP(2, [8, 1], seed=0)
+    >>> h = fit(model, X, y, loss="bce_with_logits", optimizer="adam", epochs=3, progress=False)
+    >>> h["epoch"], h["lr"]
+    ([1, 2, 3], [0.01, 0.01, 0.01])
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
+    _check_data(X, y, "fit")
+    _check_positive_int("epochs", epochs)
+    if batch_size is not None:
+        _check_positive_int("batch_size", batch_size)
+    if (
+        isinstance(l2, bool)
+        or not isinstance(l2, numbers.Real)
+        or not (l2 >= 0 and math.isfinite(l2))
+    ):
+        raise ValueError(f"fit: l2 must be a finite number >= 0, got {l2!r}")
+    if clip_grad_norm is not None and not (
+        isinstance(clip_grad_norm, numbers.Real) and clip_grad_norm > 0
+    ):
+        raise ValueError(
+            f"fit: clip_grad_norm must be a number > 0 or None, got {clip_grad_norm!r}"
+        )
+    if val_data is not None:
+        if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
+            raise ValueError("fit: val_data must be a pair (X_val, y_val)")
+        _check_data(val_data[0], val_data[1], "fit: val_data")
+    loss_name, loss_fn = _loss_function(loss)
+    metric_fns = _metric_functions(metrics)
+    opt = _make_optimizer(model, optimizer, lr)
+    sched = _make_scheduler(scheduler, opt)
+    cbs = list(callbacks)
+    for cb in cbs:
+        if not (hasattr(cb, "on_epoch_end") or callable(cb)):
+            raise TypeError(f"fit: a callback must be a Callback or a function, got {cb!r:.60}")
+    rng = make_rng(seed)
+    params = model.parameters()
+    meter = _FlowMeter(model, track_grad_flow)
+    history = History()
+    bar = _progress_bar(progress, epochs)
+    model.train()
+    try:
+        for cb in cbs:
+            if hasattr(cb, "on_train_begin"):
+                cb.on_train_begin(model)
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            lr_now = opt.param_groups[0]["lr"]
+            meter.start_epoch()
+            if batch_size is None:
+                batch_list: Any = [(X, y)]
+            else:
+                batch_list = batches(X, y, batch_size, shuffle=True, seed=rng)
+            batch_losses, norms, all_preds, all_targets = [], [], [], []
+            for Xb, yb in batch_list:  # noqa: N806
+                with collector_paused():
+                    value, preds, norm = _train_step(
+                        model, params, Xb, yb, loss_name, loss_fn, opt, l2, clip_grad_norm, meter
+                    )
+                batch_losses.append((value, len(Xb)))
+                norms.append(norm)
+                all_preds += preds
+                all_targets += list(yb)
+            flow = meter.end_epoch(epoch)  # before validation, whose forward passes would count
+            record: dict[str, Any] = {"epoch": epoch, "loss": _mean_loss(batch_losses)}
+            record.update(_metric_values(metric_fns, all_preds, all_targets, loss_name, ""))
+            if val_data is not None:
+                val = evaluate(model, val_data[0], val_data[1], loss, metrics)
+                record.update({f"val_{k}": v for k, v in val.items()})
+            record["lr"] = lr_now
+            record["grad_norm"] = sum(norms) / len(norms)
+            if flow is not None:
+                record["grad_flow"] = flow
+            if sched is not None:
+                sched.step()
+            record["time"] = time.perf_counter() - start
+            history.records.append(record)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(_postfix(record), refresh=False)
+            stop = False
+            for cb in cbs:
+                hook = cb.on_epoch_end if hasattr(cb, "on_epoch_end") else cb
+                stop = bool(hook(epoch, record, model)) or stop
+            if not math.isfinite(record["loss"]):
+                warnings.warn(
+                    f"fit: the loss became {record['loss']} at epoch {epoch}; training stopped "
+                    "(lower lr, or use clip_grad_norm)",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                stop = True
+            if stop:
+                history.stopped_early = epoch < epochs
+                break
+        for cb in cbs:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(model, history)
+    finally:
+        meter.close()
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:
+    """The epoch's loss: the batches' losses weighted by their sizes (exact for one batch)."""
+    if len(batch_losses) == 1:
+        return batch_losses[0][0]
+    return sum(v * n for v, n in batch_losses) / sum(n for _, n in batch_losses)
+
+
+def _postfix(record: dict[str, Any]) -> dict[str, str]:
+    shown = {"loss": f"{record['loss']:.4f}"}
+    for key, short in (("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc")):
+        if record.get(key) is not None:
+            shown[short] = f"{record[key]:.4f}"
+    return shown
+
+
+def _metric_values(
+    metric_fns: list[tuple[str, Callable[..., Any] | None]],
+    preds: list[Any],
+    targets: list[Any],
+    loss_name: str | None,
+    prefix: str,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, fn in metric_fns:
+        value = accuracy(preds, targets, loss_name) if fn is None else fn(preds, targets)
+        if value is not None:  # accuracy is None for regression: not recorded
+            out[prefix + name] = value
+    return out
+
+
+# ---- evaluate / predict -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _inference(model: Module) -> Iterator[None]:
+    """no_grad and eval mode, restoring each module's mode afterwards."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+def predict(model: Module, X: Sequence[Any]) -> list[Any]:
+    """The model's outputs for each row of X as floats (lists of floats for several outputs).
+
+    Runs in eval mode (no dropout) under ``no_grad`` (no graph is built).
+
+    >>> from nn import MLP
+    >>> model = MLP(2, [4, 3], seed=0)
+    >>> out = predict(model, [[0.5, -1.0], [1.0, 2.0]])
+    >>> len(out), len(out[0]), type(out[0][0]).__name__
+    (2, 3, 'float')
+    """
+    with _inference(model):
+        return [_floats(model(x)) for x in X]
+
+
+def evaluate(
+    model: Module,
+    X: Sequence[Any],  # noqa: N803
+    y: Sequence[Any],
+    loss: str | Callable[..., Any] = "mse",
+    metrics: Sequence[Any] = ("accuracy",),
+) -> dict[str, float]:
+    """The loss (no L2 term) and metrics of ``model`` on ``(X, y)``, in eval mode under no_grad.
+
+    >>> from nn import MLP
+    >>> model = MLP(1, [1], seed=0)
+    >>> model.layers[0].neurons[0].w[0].data = 2.0
+    >>> evaluate(model, [[1.0], [2.0]], [2.0, 4.0], loss="mse")
+    {'loss': 0.0}
+    """
+    _check_data(X, y, "evaluate")
+    loss_name, loss_fn = _loss_function(loss)
+    metric_fns = _metric_functions(metrics)
+    with _inference(model):
+        outputs = [model(x) for x in X]
+        value = _compute_loss(loss_name, loss_fn, outputs, y).data
+        preds = [_floats(p) for p in outputs]
+    result = {"loss": value}
+    result.update(_metric_values(metric_fns, preds, list(y), loss_name, ""))
+    return result
