@@ -9,6 +9,7 @@
 """
 
 from .engine import RULES, RemovableHandle, Value, linear, topological_order
+from .explore import Explorer, explore
 from .functional import detect_anomaly, enable_grad, grad, gradients, no_grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import (
@@ -45,5 +46,7 @@ __all__ = [
     "BackwardStep",
     "DotNotFoundError",
     "find_dot",
+    "explore",
+    "Explorer",
 ]
 __version__ = "0.1.0"

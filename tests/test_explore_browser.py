@@ -1,0 +1,323 @@
+"""Tests for autograd.explore in a real browser: Debian's chromium, driven by Playwright.
+
+The browser is the system one (``/usr/bin/chromium``); nothing is downloaded. Each test loads
+a page from disk, fails on any console error or page error, and on any request that is not
+for a local file.
+"""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from autograd import Value, backward_steps, linear, topological_order
+from autograd.explore import explore
+from autograd.graph import _num, find_dot
+
+CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing() -> str:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright; the system chromium is used)"
+    if not CHROMIUM:
+        return "Debian's chromium is not installed (apt-get install chromium)"
+    if find_dot() is None:
+        return "Graphviz's dot is not installed (apt-get install graphviz)"
+    return ""
+
+
+pytestmark = pytest.mark.skipif(bool(_missing()), reason=_missing() or "ready")
+
+
+def neuron():
+    """micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b), with its leaves."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, [x1, x2, w1, w2, b]
+
+
+def shared_and_fused():
+    """A node used twice (x * x), constants, and a fused linear node."""
+    x, w, b = Value(0.7, label="x"), Value(-1.3, label="w"), Value(0.2, label="b")
+    y = linear([w], [x * x], b).sigmoid() + 3 * x
+    y.label = "y"
+    return y, [x, w, b]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; on teardown, fails if the page logged an error or asked the network."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    errors, requests = [], []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("request", lambda r: requests.append(r.url))
+    yield pg
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+    assert all(u.startswith(("file:", "data:", "about:")) for u in requests), requests
+
+
+def open_page(page, root, tmp_path, name="explorer.html"):
+    path = explore(root).save(tmp_path / name)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".cr-explorer[data-cr-ready]")
+    return int(page.get_attribute('[data-cr="scrub"]', "max"))
+
+
+def screenshot(page, path):
+    page.wait_for_timeout(300)  # let the 0.2 s fade of the last step finish
+    page.screenshot(path=str(path), full_page=True)
+
+
+def frame(page, explorer=".cr-explorer"):
+    return int(page.get_attribute(explorer, "data-cr-frame"))
+
+
+def leaf_grads(page, explorer=".cr-explorer"):
+    cells = page.query_selector_all(f"{explorer} [data-cr-leaf-grad]")
+    return {c.get_attribute("data-cr-leaf-name"): c.inner_text() for c in cells}
+
+
+def record_texts(page, index, explorer=".cr-explorer"):
+    g = f'{explorer} g[data-cr-node="{index}"][data-cr-part="record"]'
+    data = page.text_content(f'{g} text[data-cr-field="data"]')
+    grad = page.text_content(f'{g} text[data-cr-field="grad"]')
+    return data, grad
+
+
+@pytest.mark.parametrize("make", [neuron, shared_and_fused])
+def test_arrow_keys_step_to_the_end_where_leaf_grads_equal_backward(page, tmp_path, make):
+    root, leaves = make()
+    last = open_page(page, root, tmp_path)
+    root.backward()  # explore left the grads alone: this is a fresh backward()
+    order = topological_order(root)
+    assert frame(page) == 0
+    assert set(leaf_grads(page).values()) == {"\u2014"}  # no grads before the backward pass
+    for k in range(1, last + 1):
+        page.keyboard.press("ArrowRight")
+        assert frame(page) == k
+    page.keyboard.press("ArrowRight")  # at the end, stepping stays there
+    assert frame(page) == last
+    shown = leaf_grads(page)
+    for leaf in leaves:
+        assert float(shown[leaf.label]) == leaf.grad  # every digit of the engine's float
+    for i, node in enumerate(order):  # and every record in the drawing
+        assert record_texts(page, i) == (f"data {_num(node.data)}", f"grad {_num(node.grad)}")
+    assert "Done" in page.inner_text('[data-cr="phase"]')
+    screenshot(page, tmp_path / "explorer-end.png")
+    assert (tmp_path / "explorer-end.png").stat().st_size > 10_000
+
+
+def test_buttons_step_back_and_jump(page, tmp_path):
+    o, leaves = neuron()
+    last = open_page(page, o, tmp_path)
+    o.backward()
+    for k in range(1, 4):
+        page.click('[data-cr="step"]')
+        assert frame(page) == k
+    page.click('[data-cr="back"]')
+    assert frame(page) == 2
+    page.click('[data-cr="start"]')
+    assert frame(page) == 0
+    assert record_texts(page, 0) == ("data ?", "grad ?")  # nothing computed at the start
+    assert page.is_disabled('[data-cr="back"]')
+    page.click('[data-cr="end"]')
+    assert frame(page) == last and page.is_disabled('[data-cr="step"]')
+    shown = leaf_grads(page)
+    assert all(float(shown[leaf.label]) == leaf.grad for leaf in leaves)
+    page.keyboard.press("Home")
+    assert frame(page) == 0
+    page.keyboard.press("End")
+    assert frame(page) == last
+    page.keyboard.press("ArrowLeft")
+    assert frame(page) == last - 1
+
+
+def test_forward_pass_shows_values_node_by_node(page, tmp_path):
+    o, leaves = neuron()
+    open_page(page, o, tmp_path)
+    order = topological_order(o)
+    page.keyboard.press("ArrowRight")  # the leaves are given
+    for i, node in enumerate(order):
+        known = not node._children
+        assert record_texts(page, i)[0] == (f"data {_num(node.data)}" if known else "data ?")
+    ops = [i for i, node in enumerate(order) if node._children]
+    for i in ops:  # then one op node per step, in topological order
+        page.keyboard.press("ArrowRight")
+        assert record_texts(page, i)[0] == f"data {_num(order[i].data)}"
+        assert "cr-fwd" in page.get_attribute(
+            f'g[data-cr-node="{i}"][data-cr-part="record"]', "class"
+        )
+        narration = page.inner_text('[data-cr="narration"]')
+        assert f"{order[i].label or ''}" in narration and _num(order[i].data) in narration
+    screenshot(page, tmp_path / "explorer-forward-end.png")
+
+
+def test_each_backward_step_shows_local_times_upstream_equals_contribution(page, tmp_path):
+    root, _ = shared_and_fused()
+    last = open_page(page, root, tmp_path)
+    steps = list(backward_steps(root))
+    first = last - len(steps)  # the seed frame: root.grad = 1
+    page.keyboard.press("End")
+    for _ in range(len(steps)):
+        page.keyboard.press("ArrowLeft")
+    assert frame(page) == first
+    assert "grad 1.0000" in record_texts(page, len(topological_order(root)) - 1)[1]
+    order = topological_order(root)
+    for k, step in enumerate(steps):
+        page.keyboard.press("ArrowRight")
+        text = page.inner_text('[data-cr="narration"]')
+        product = f"{_num(step.local)} \u00d7 {_num(step.upstream)} = {_num(step.contribution)}"
+        assert "local derivative \u00d7 upstream grad = contribution" in text and product in text
+        i_in, i_node = order.index(step.input), order.index(step.node)
+        # the step's edges (input -> op, op -> node) light up, dashed in CSS
+        lit = page.query_selector_all("g.edge.cr-bwd")
+        ends = {(e.get_attribute("data-cr-from"), e.get_attribute("data-cr-to")) for e in lit}
+        assert ends == {(str(i_in), str(i_node)), (str(i_node), str(i_node))}
+        rec = f'g[data-cr-node="{i_in}"][data-cr-part="record"]'
+        assert "cr-in" in page.get_attribute(rec, "class")
+        assert record_texts(page, i_in)[1] == f"grad {_num(step.input_grad)}"
+        if k == 1:
+            screenshot(page, tmp_path / "explorer-backward-step.png")
+
+
+def test_hover_and_click_show_label_op_data_grad_and_formula(page, tmp_path):
+    o, _ = neuron()
+    open_page(page, o, tmp_path)
+    page.keyboard.press("End")
+    o.backward()
+    order = topological_order(o)
+    tanh = order.index(o)
+    page.hover(f'g[data-cr-node="{tanh}"][data-cr-part="op"]')
+    details = page.inner_text('[data-cr="details"]')
+    assert "d tanh(x)/dx = 1 - tanh(x)^2" in details
+    assert "label" in details and "tanh" in details
+    assert repr(o.data) in details and repr(o.grad) in details
+    screenshot(page, tmp_path / "explorer-hover.png")
+    # a leaf: no local derivative, and its grad
+    x1 = order.index(next(n for n in order if n.label == "x1"))
+    page.hover(f'g[data-cr-node="{x1}"][data-cr-part="record"]')
+    details = page.inner_text('[data-cr="details"]')
+    assert "leaf" in details and repr(order[x1].grad) in details
+    # a click pins the node: moving away keeps it shown
+    page.click(f'g[data-cr-node="{tanh}"][data-cr-part="record"]')
+    page.mouse.move(5, 5)
+    assert "d tanh(x)/dx = 1 - tanh(x)^2" in page.inner_text('[data-cr="details"]')
+
+
+def test_space_plays_and_pauses_even_with_a_button_focused(page, tmp_path):
+    o, _ = neuron()
+    last = open_page(page, o, tmp_path)
+    page.select_option('[data-cr="speed"]', "250")
+    page.keyboard.press(" ")
+    assert page.get_attribute('[data-cr="play"]', "aria-pressed") == "true"
+    page.wait_for_function("+document.querySelector('.cr-explorer').dataset.crFrame >= 2")
+    page.keyboard.press(" ")
+    assert page.get_attribute('[data-cr="play"]', "aria-pressed") == "false"
+    paused_at = frame(page)
+    page.wait_for_timeout(700)  # longer than a step at this speed
+    assert frame(page) == paused_at < last
+    # Space on a focused button toggles once (the button is not clicked a second time)
+    page.focus('[data-cr="step"]')
+    page.keyboard.press(" ")
+    assert page.get_attribute('[data-cr="play"]', "aria-pressed") == "true"
+    page.keyboard.press(" ")
+    assert page.get_attribute('[data-cr="play"]', "aria-pressed") == "false"
+    # playing runs to the end and stops there
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.click('[data-cr="play"]')
+    page.wait_for_function(
+        f"+document.querySelector('.cr-explorer').dataset.crFrame === {last}", timeout=20_000
+    )
+    assert page.get_attribute('[data-cr="play"]', "aria-pressed") == "false"
+
+
+# A stand-in for a notebook: outputs inserted as HTML after the page has loaded, the way
+# JupyterLab does (innerHTML, then each script re-created so it runs) and the way jQuery-based
+# front ends do (the script evaluated before the output is attached to the page).
+NOTEBOOK = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
+<div id="cell1"></div><div id="cell2"></div>
+<script>
+var OUTPUTS = __OUTPUTS__;
+window.notebookKeys = 0;
+document.addEventListener("keydown", function () { window.notebookKeys++; });
+function lab(target, html) {
+  target.innerHTML = html;
+  target.querySelectorAll("script").forEach(function (old) {
+    var s = document.createElement("script");
+    for (var i = 0; i < old.attributes.length; i++) {
+      s.setAttribute(old.attributes[i].name, old.attributes[i].value);
+    }
+    s.textContent = old.textContent;
+    old.replaceWith(s);
+  });
+}
+function detachedThenAttached(target, html) {
+  var holder = document.createElement("div");
+  holder.innerHTML = html;
+  holder.querySelectorAll("script:not([type])").forEach(function (s) { (0, eval)(s.textContent); });
+  setTimeout(function () { target.appendChild(holder); }, 150);
+}
+lab(document.getElementById("cell1"), OUTPUTS[0]);
+detachedThenAttached(document.getElementById("cell2"), OUTPUTS[1]);
+</script></body></html>"""
+
+
+def test_two_inline_outputs_on_one_page_step_independently(page, tmp_path):
+    o, leaves = neuron()
+    ex = explore(o)
+    outputs = json.dumps([ex._repr_html_(), ex._repr_html_()]).replace("</", "<\\/")
+    path = tmp_path / "notebook.html"
+    path.write_text(NOTEBOOK.replace("__OUTPUTS__", outputs), encoding="utf-8")
+    page.goto(path.as_uri())
+    page.wait_for_selector("#cell1 .cr-explorer[data-cr-ready]")
+    page.wait_for_selector("#cell2 .cr-explorer[data-cr-ready]")
+    first, second = "#cell1 .cr-explorer", "#cell2 .cr-explorer"
+    assert page.get_attribute(first, "data-lm-suppress-shortcuts") == "true"
+    page.click(f"{first} .cr-title")  # focus the first explorer, as a user would
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    assert frame(page, first) == 3 and frame(page, second) == 0
+    # the explorer keeps its keys: the notebook's own shortcuts never see them
+    assert page.evaluate("window.notebookKeys") == 0
+    page.click(f'{second} [data-cr="end"]')
+    assert frame(page, first) == 3
+    o.backward()
+    shown = leaf_grads(page, second)
+    assert all(float(shown[leaf.label]) == leaf.grad for leaf in leaves)
+    assert set(leaf_grads(page, first).values()) == {"\u2014"}
+    screenshot(page, tmp_path / "notebook-two-outputs.png")
