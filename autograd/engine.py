@@ -333,15 +333,23 @@ def linear(weights: Sequence[Value], inputs: Sequence[Scalar], bias: Scalar = 0.
     >>> y.backward(); [wi.grad for wi in w], b.grad
     ([3.0, 4.0], 1.0)
     """
-    ws = tuple(w if isinstance(w, Value) else Value(w) for w in weights)
-    xs = tuple(x if isinstance(x, Value) else Value(x) for x in inputs)
-    if len(ws) != len(xs):
-        raise ValueError(f"linear: {len(ws)} weights but {len(xs)} inputs")
+    if not isinstance(weights, (list, tuple)):
+        weights = list(weights)
+    if not isinstance(inputs, (list, tuple)):
+        inputs = list(inputs)
     b = bias if isinstance(bias, Value) else Value(bias)
-    out = b.data
-    for w, x in zip(ws, xs):
-        out += w.data * x.data
-    return Value(out, (*ws, *xs, b), "linear")
+    try:  # the common case: all Values (a layer's weights and inputs)
+        out = b.data
+        for w, x in zip(weights, inputs, strict=True):
+            out += w.data * x.data
+        children = (*weights, *inputs, b)
+    except AttributeError:  # some plain numbers among them: make them constant Values
+        ws = [w if isinstance(w, Value) else Value(w) for w in weights]
+        xs = [x if isinstance(x, Value) else Value(x) for x in inputs]
+        return linear(ws, xs, b)
+    except ValueError:
+        raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs") from None
+    return Value(out, children, "linear")
 
 
 def _data(x: Scalar) -> float:

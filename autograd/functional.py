@@ -22,15 +22,18 @@ class _ModeContext:
     recording: bool | None = None
     anomaly: bool | None = None
 
+    def __init__(self) -> None:
+        self._saved: list[tuple[bool, bool]] = []  # a stack: one instance may be entered twice
+
     def __enter__(self) -> _ModeContext:
-        self._saved = (MODES.recording, MODES.anomaly)
+        self._saved.append((MODES.recording, MODES.anomaly))
         recording = MODES.recording if self.recording is None else self.recording
         anomaly = MODES.anomaly if self.anomaly is None else self.anomaly
         set_modes(recording, anomaly)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        set_modes(*self._saved)
+        set_modes(*self._saved.pop())
 
     def __call__(self, fn: F) -> F:
         @functools.wraps(fn)
@@ -116,6 +119,9 @@ def gradients(
             node.grad = g
 
 
+_RUNNING = [0]  # how many value_and_grad calls are evaluating their f right now
+
+
 def value_and_grad(
     f: Callable[..., Any], argnums: int | Sequence[int] = 0
 ) -> Callable[..., tuple[Any, Any]]:
@@ -138,14 +144,20 @@ def value_and_grad(
                     f"value_and_grad: argnums {i} is out of range for {len(args)} arguments"
                 )
         args_list = list(args)
-        nested = any(isinstance(args[i], Value) for i in positions)
+        # inside another grad's f (mixed partials, closures over its arguments) results must
+        # stay differentiable too, even when this call's own arguments are plain floats
+        nested = _RUNNING[0] > 0 or any(isinstance(args[i], Value) for i in positions)
         leaves = []
         for i in positions:
             a = args_list[i]
             leaf = a if isinstance(a, Value) else Value(a, label=f"arg{i}")
             args_list[i] = leaf
             leaves.append(leaf)
-        out = f(*args_list)
+        _RUNNING[0] += 1
+        try:
+            out = f(*args_list)
+        finally:
+            _RUNNING[0] -= 1
         if isinstance(out, Value):
             grads = gradients(out, leaves, create_graph=nested)
         elif isinstance(out, (int, float)):

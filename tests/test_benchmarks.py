@@ -1,0 +1,70 @@
+"""Smoke tests for the benchmark scripts: they run and print their tables (no timing asserts)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_BENCHMARK = ROOT / "benchmarks" / "engine.py"
+
+HEADER = ["graph", "nodes", "gc", "engine", "fwd ns/node", "bwd ns/node", "bytes/node"]
+
+
+def run(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", code] if code else [sys.executable, str(ENGINE_BENCHMARK)]
+    return subprocess.run(
+        [*command, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def table_rows(stdout: str, engine: str) -> list[str]:
+    """The lines of the first table for one engine: graph, nodes, gc, engine and 4 numbers."""
+    rows = []
+    for line in stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 8 and fields[0] in ("chain", "sum") and fields[3] == engine:
+            rows.append(line)
+    return rows
+
+
+def test_engine_benchmark_quick_run_prints_the_table():
+    result = run("--quick")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert all(word in out for word in HEADER)
+    rows = table_rows(out, "chainrule")
+    # two graphs x two sizes x gc on and off
+    assert len(rows) == 8
+    assert {row.split()[0] for row in rows} == {"chain", "sum"}
+    assert {row.split()[2] for row in rows} == {"on", "off"}
+    for row in rows:
+        fields = row.split()
+        assert all(float(f.replace(",", "")) > 0 for f in fields[4:8]), row
+    if importlib.util.find_spec("micrograd") is not None:
+        assert len(table_rows(out, "micrograd")) == 8
+        assert "micrograd/chainrule" in out and "fwd+bwd" in out
+        assert "targets:" in out
+
+
+def test_engine_benchmark_without_micrograd_measures_chainrule_alone():
+    code = (
+        "import runpy, sys\n"
+        "sys.modules['micrograd'] = None  # makes `import micrograd` fail\n"
+        "sys.modules['micrograd.engine'] = None\n"
+        f"sys.argv = [{str(ENGINE_BENCHMARK)!r}, '--quick', '--gc', 'on']\n"
+        f"runpy.run_path({str(ENGINE_BENCHMARK)!r}, run_name='__main__')\n"
+    )
+    result = run(code=code)
+    assert result.returncode == 0, result.stderr
+    assert "pip install micrograd==0.1.0" in result.stderr
+    assert len(table_rows(result.stdout, "chainrule")) == 4
+    assert "micrograd/chainrule" not in result.stdout
+
+
+def test_engine_benchmark_rejects_bad_arguments():
+    result = run("--repeats", "0")
+    assert result.returncode == 2
+    assert "--repeats must be >= 1" in result.stderr
