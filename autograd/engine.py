@@ -285,6 +285,7 @@ class Value:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
+        MODES.hooks += 1
         return RemovableHandle(self, hook)
 
     def zero_grad(self) -> None:
@@ -318,6 +319,7 @@ class RemovableHandle:
         hooks = self._node._hooks
         if hooks and self._hook in hooks:
             hooks.remove(self._hook)
+            MODES.hooks -= 1
 
 
 def linear(weights: Sequence[Value], inputs: Sequence[Scalar], bias: Scalar = 0.0) -> Value:
@@ -541,23 +543,26 @@ def topological_order(root: Value) -> list[Value]:
     """
     order: list[Value] = []
     done: set[Value] = set()
-    # a stack of nodes, and beside it whether each one's inputs are already in `order`
-    # (two flat lists rather than (node, flag) tuples: fewer objects, 20% faster)
-    stack, inputs_done = [root], [False]
+    stack: list[Value | None] = [root]
     while stack:
         node = stack.pop()
-        if inputs_done.pop():
-            order.append(node)
+        if node is None:  # the marker: everything pushed above it is in order, so its node
+            order.append(stack.pop())  # (just below it) comes next
             continue
         if node in done:
             continue
         done.add(node)
         stack.append(node)
-        inputs_done.append(True)
+        stack.append(None)
         for child in reversed(node._children):
             if child not in done:
-                stack.append(child)
-                inputs_done.append(False)
+                if child._children:
+                    stack.append(child)
+                else:  # a leaf needs nothing before it: place it at once
+                    done.add(child)
+                    order.append(child)
+    # (a None marker rather than (node, flag) pairs, and leaves placed directly: 1.5x faster
+    # than the plain version on a 1e5-node chain, benchmarks/engine.py)
     return order
 
 
@@ -578,8 +583,10 @@ def backpropagate(
     # leaves accumulate across calls; interior nodes restart: remember leaves' old grads
     held = []
     for node in order:
-        if not node._children and _nonzero(node.grad):
-            held.append((node, node.grad))
+        if not node._children:
+            g = node.grad
+            if type(g) is not float or g != 0.0:
+                held.append((node, g))
         node.grad = 0.0
     root.grad = seed
     if create_graph:
@@ -606,28 +613,36 @@ def _chain_rule(order: list[Value]) -> None:
     # grad(input) += local derivative * grad(output), from the output back to the inputs.
     # Unrolled for one and two inputs (nearly every node): 1.7x faster than a zip loop on
     # micrograd's moons step (benchmarks/moons.py).
-    check = MODES.anomaly
+    check, hooks, rules = MODES.anomaly, MODES.hooks, RULES
     for node in reversed(order):
-        if node._hooks:
+        if hooks and node._hooks:
             _run_hooks(node)
         children = node._children
         if not children:
             continue
         g = node.grad
-        rule = RULES[node._op]
+        op = node._op
         if check:
             _check_node(node, g)
-        if len(children) == 2:
+        if op == "+":  # RULES["+"] and RULES["*"] inlined: a third of backward's time on sums
             a, b = children
-            da, db = rule(node.data, a.data, b.data)
+            a.grad += g
+            b.grad += g
+        elif op == "*":
+            a, b = children
+            a.grad += b.data * g
+            b.grad += a.data * g
+        elif len(children) == 2:
+            a, b = children
+            da, db = rules[op](node.data, a.data, b.data)
             a.grad += da * g
             b.grad += db * g
         elif len(children) == 1:
             (a,) = children
-            (da,) = rule(node.data, a.data)
+            (da,) = rules[op](node.data, a.data)
             a.grad += da * g
         else:
-            locals_ = rule(node.data, *[c.data for c in children])
+            locals_ = rules[op](node.data, *[c.data for c in children])
             for child, local in zip(children, locals_):
                 child.grad += local * g
 
@@ -667,6 +682,7 @@ def iter_leaves(root: Value) -> Iterable[Value]:
 class _Modes:
     recording = True  # False inside no_grad(): ops keep no inputs, so no graph is built
     anomaly = False  # True inside detect_anomaly(): non-finite results raise
+    hooks = 0  # how many hooks are registered (backward skips looking for them when 0)
     origins: dict[Value, str] = {}  # node -> the user's source line, recorded under anomaly
 
 
