@@ -66,14 +66,14 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "_children", "_op", "_hooks")
 
-    def __init__(
-        self, data: Any, _children: tuple[Value, ...] = (), _op: str = "", label: str = ""
-    ) -> None:
+    def __init__(self, data: Any, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r:.60}")
         self.data = data if type(data) is float else _as_float(data)
         self.grad: Any = 0.0
         self.label = label
-        self._children = _children
-        self._op = _op
+        self._children: tuple[Value, ...] = ()  # a leaf: made by the user, not by an op
+        self._op = ""
         self._hooks: list[Callable[[Any], Any]] | None = None
 
     @property
@@ -87,18 +87,18 @@ class Value:
 
     def __add__(self, other: Scalar) -> Value:
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data + other.data, (self, other), "+")
+        return _node(self.data + other.data, (self, other), "+")
 
     def __mul__(self, other: Scalar) -> Value:
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data * other.data, (self, other), "*")
+        return _node(self.data * other.data, (self, other), "*")
 
     def __pow__(self, other: Scalar) -> Value:
         if isinstance(other, Value):  # a Value exponent is differentiated too
-            return Value(_power(self.data, other.data, "**"), (self, other), "pow")
+            return _node(_power(self.data, other.data, "**"), (self, other), "pow")
         # a constant exponent is kept as a constant leaf, so the graph shows it
         n = Value(other)
-        return Value(_power(self.data, n.data, "**"), (self, n), "**")
+        return _node(_power(self.data, n.data, "**"), (self, n), "**")
 
     def exp(self) -> Value:
         """e ** self.   >>> round(Value(1.0).exp().data, 6)
@@ -111,7 +111,7 @@ class Value:
                 f"exp: overflow, exp({self.data!r}) is larger than the largest float "
                 f"(inputs above 709.78 overflow)"
             ) from None
-        return Value(out, (self,), "exp")
+        return _node(out, (self,), "exp")
 
     def log(self) -> Value:
         """Natural logarithm; the operand must be > 0.   >>> Value(1.0).log().data
@@ -119,7 +119,7 @@ class Value:
         """
         if not self.data > 0:
             raise ValueError(f"log: operand must be > 0, got {self.data!r}")
-        return Value(math.log(self.data), (self,), "log")
+        return _node(math.log(self.data), (self,), "log")
 
     def sqrt(self) -> Value:
         """Square root; the operand must be >= 0.   >>> Value(9.0).sqrt().data
@@ -127,19 +127,19 @@ class Value:
         """
         if self.data < 0:
             raise ValueError(f"sqrt: operand must be >= 0, got {self.data!r}")
-        return Value(math.sqrt(self.data), (self,), "sqrt")
+        return _node(math.sqrt(self.data), (self,), "sqrt")
 
     def tanh(self) -> Value:
         """Hyperbolic tangent (stable for any input).   >>> Value(0.0).tanh().data
         0.0
         """
-        return Value(math.tanh(self.data), (self,), "tanh")
+        return _node(math.tanh(self.data), (self,), "tanh")
 
     def sigmoid(self) -> Value:
         """1 / (1 + e ** -self), computed without overflow.   >>> Value(0.0).sigmoid().data
         0.5
         """
-        return Value(_sigmoid(self.data), (self,), "sigmoid")
+        return _node(_sigmoid(self.data), (self,), "sigmoid")
 
     def softplus(self) -> Value:
         """log(1 + e ** self), computed without overflow.   >>> Value(1000.0).softplus().data
@@ -147,14 +147,14 @@ class Value:
         """
         x = self.data
         # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^-|x| <= 1 never overflows
-        return Value(max(x, 0.0) + math.log1p(math.exp(-abs(x))), (self,), "softplus")
+        return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), (self,), "softplus")
 
     def relu(self) -> Value:
         """max(0, self); the derivative at 0 is 0, as in PyTorch.   >>> Value(-2.0).relu().data
         0.0
         """
         x = self.data
-        return Value(x if x > 0 else 0.0, (self,), "relu")
+        return _node(x if x > 0 else 0.0, (self,), "relu")
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """self if self > 0 else negative_slope * self.   >>> Value(-2.0).leaky_relu(0.1).data
@@ -162,22 +162,22 @@ class Value:
         """
         slope = Value(negative_slope)  # a constant leaf, like a constant exponent
         x = self.data
-        return Value(x if x > 0 else slope.data * x, (self, slope), "leaky_relu")
+        return _node(x if x > 0 else slope.data * x, (self, slope), "leaky_relu")
 
     def __abs__(self) -> Value:
-        return Value(abs(self.data), (self,), "abs")
+        return _node(abs(self.data), (self,), "abs")
 
     def sin(self) -> Value:
         """Sine.   >>> Value(0.0).sin().data
         0.0
         """
-        return Value(math.sin(self.data), (self,), "sin")
+        return _node(math.sin(self.data), (self,), "sin")
 
     def cos(self) -> Value:
         """Cosine.   >>> Value(0.0).cos().data
         1.0
         """
-        return Value(math.cos(self.data), (self,), "cos")
+        return _node(math.cos(self.data), (self,), "cos")
 
     def max(self, other: Scalar) -> Value:
         """The larger of two; on a tie the gradient is split in half, as torch.maximum does.
@@ -188,7 +188,7 @@ class Value:
         """
         other = other if isinstance(other, Value) else Value(other)
         a, b = self.data, other.data
-        return Value(a if a >= b else b, (self, other), "max")
+        return _node(a if a >= b else b, (self, other), "max")
 
     # ---- derived ops: built from primitives, no derivative code -----------------------------
 
@@ -306,6 +306,26 @@ class Value:
         return tree_text(self, **kwargs)
 
 
+_new = object.__new__
+
+
+def _node(data: float, children: tuple[Value, ...], op: str) -> Value:
+    """The Value an op returns: its data, the Values it was made from, and the op's name.
+
+    (Filling the slots directly is 20% faster than going through ``Value.__init__``, and ops
+    already hand over a float. While no_grad or detect_anomaly is on, ``set_modes`` swaps in
+    ``_mode_node`` for this function.)
+    """
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._children = children
+    v._op = op
+    v._hooks = None
+    return v
+
+
 class RemovableHandle:
     """Returned by ``Value.register_hook``; ``.remove()`` unregisters the hook."""
 
@@ -351,7 +371,7 @@ def linear(weights: Sequence[Value], inputs: Sequence[Scalar], bias: Scalar = 0.
         return linear(ws, xs, b)
     except ValueError:
         raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs") from None
-    return Value(out, children, "linear")
+    return _node(out, children, "linear")
 
 
 def _data(x: Scalar) -> float:
@@ -687,7 +707,7 @@ class _Modes:
 
 
 MODES = _Modes()
-_FAST_INIT = Value.__init__
+_FAST_NODE = _node
 _PACKAGE_DIR = __file__.rsplit("/", 1)[0]
 
 
@@ -706,22 +726,21 @@ def _user_source_line() -> str:
     return f"{filename}:{lineno}: {code}" if code else f"{filename}:{lineno}"
 
 
-def _mode_init(
-    self: Value, data: Any, _children: tuple[Value, ...] = (), _op: str = "", label: str = ""
-) -> None:
+def _mode_node(data: float, children: tuple[Value, ...], op: str) -> Value:
     if not MODES.recording:
-        _children = ()
-    _FAST_INIT(self, data, _children, _op, label)
-    if MODES.anomaly and _op:
+        children = ()
+    v = _FAST_NODE(data, children, op)
+    if MODES.anomaly:
         where = _user_source_line()
-        if not math.isfinite(self.data):
-            inputs = ", ".join(repr(c.data) for c in _children) or "(not recorded)"
+        if not math.isfinite(data):
+            inputs = ", ".join(repr(c.data) for c in children) or "(not recorded)"
             raise FloatingPointError(
-                f"detect_anomaly: op '{_op}' produced {self.data!r} in the forward pass "
+                f"detect_anomaly: op '{op}' produced {data!r} in the forward pass "
                 f"from inputs ({inputs}), at {where}"
             )
-        if _children:
-            MODES.origins[self] = where
+        if children:
+            MODES.origins[v] = where
+    return v
 
 
 def set_modes(recording: bool, anomaly: bool) -> None:
@@ -729,7 +748,8 @@ def set_modes(recording: bool, anomaly: bool) -> None:
     MODES.recording, MODES.anomaly = recording, anomaly
     if not anomaly:
         MODES.origins.clear()
-    Value.__init__ = _FAST_INIT if (recording and not anomaly) else _mode_init  # type: ignore
+    global _node
+    _node = _FAST_NODE if (recording and not anomaly) else _mode_node
 
 
 def _check_node(node: Value, g: Any) -> None:

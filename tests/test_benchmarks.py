@@ -15,9 +15,7 @@ HEADER = ["graph", "nodes", "gc", "engine", "fwd ns/node", "bwd ns/node", "bytes
 
 def run(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", code] if code else [sys.executable, str(ENGINE_BENCHMARK)]
-    return subprocess.run(
-        [*command, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([*command, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 def table_rows(stdout: str, engine: str) -> list[str]:
@@ -68,3 +66,47 @@ def test_engine_benchmark_rejects_bad_arguments():
     result = run("--repeats", "0")
     assert result.returncode == 2
     assert "--repeats must be >= 1" in result.stderr
+
+
+MOONS_BENCHMARK = ROOT / "benchmarks" / "moons.py"
+
+
+def test_moons_benchmark_tiny_run_prints_both_chainrule_tiers_and_equal_losses():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(MOONS_BENCHMARK),
+            "--steps",
+            "2",
+            "--points",
+            "12",
+            "--width",
+            "4",
+            "--gc",
+            "on",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "graph nodes per step" in out
+    losses = {}
+    for line in out.splitlines():
+        for name in (
+            "chainrule (engine)",
+            "chainrule (nn.fit)",
+            "micrograd 0.1.0",
+            "PyTorch scalar",
+        ):
+            if line.startswith(name) and "ms/step" not in line and "x " not in line:
+                fields = line[len(name) :].split()
+                if len(fields) == 2:
+                    losses[name] = float(fields[1])
+    assert "chainrule (engine)" in losses and "chainrule (nn.fit)" in losses, out
+    # the library tier trains the same weights with the same loss: the same final loss
+    assert abs(losses["chainrule (engine)"] - losses["chainrule (nn.fit)"]) < 1e-9
+    if "PyTorch scalar" in losses:
+        assert abs(losses["chainrule (engine)"] - losses["PyTorch scalar"]) < 1e-9
