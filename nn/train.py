@@ -554,7 +554,7 @@ def _train_step(
     if clip is not None:
         norm = optim.clip_grad_norm_(params, clip)  # the norm before clipping
     else:
-        norm = math.sqrt(sum(_grad_value(p) ** 2 for p in params))
+        norm = math.sqrt(sum(g * g for g in map(_grad_value, params)))  # inf, not OverflowError
     meter.after_backward()
     with no_grad():
         opt.step()

@@ -740,3 +740,18 @@ def test_more_bad_fit_arguments():
         fit(model, X, y, optimizer=opt, scheduler=optim.StepLR(other, 2), progress=False)
     with pytest.raises(ValueError, match="'hinge' needs a model with one output, got 3"):
         fit(MLP(2, [3]), X, [1] * 8, loss="hinge", progress=False)
+
+
+def test_diverging_training_stops_with_a_warning_not_an_overflow_error():
+    import warnings
+
+    import nn
+    from nn import data
+
+    X, y = data.make_regression(40, seed=0)
+    model = nn.MLP(1, [8, 1], seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = nn.fit(model, X, y, loss="mse", optimizer="sgd", lr=30, epochs=50, progress=False)
+    assert len(history) < 50
+    assert any("loss became" in str(w.message) for w in caught)
