@@ -613,6 +613,10 @@ def backpropagate(
         _chain_rule_graph(order)
     else:
         _chain_rule(order)
+    if MODES.anomaly:  # leaves are not checked inside the loop: check their sums here
+        for node in order:
+            if not node._children and not math.isfinite(_data(node.grad)):
+                _raise_summed(node, node.grad)
     for node, old in held:
         node.grad = old + node.grad
     return order
@@ -754,6 +758,8 @@ def set_modes(recording: bool, anomaly: bool) -> None:
 
 def _check_node(node: Value, g: Any) -> None:
     """Under detect_anomaly: raise if any gradient this node passes back is NaN or infinite."""
+    if not math.isfinite(_data(g)):  # every contribution was finite: their sum overflowed
+        _raise_summed(node, g)
     for local in node._local_grads:
         contribution = _data(local) * _data(g)
         if not math.isfinite(contribution):
@@ -764,3 +770,15 @@ def _check_node(node: Value, g: Any) -> None:
                 f"backward pass (local derivative {_data(local)!r} x upstream gradient "
                 f"{_data(g)!r}), inputs ({inputs}), created at {where}"
             )
+
+
+def _raise_summed(node: Value, g: Any) -> None:
+    name = f"'{node.label}'" if node.label else f"the output of op '{node._op}'"
+    if not node._children:
+        name = f"leaf {node.label!r}" if node.label else f"leaf Value({node.data!r})"
+    where = MODES.origins.get(node, "")
+    raise FloatingPointError(
+        f"detect_anomaly: the gradient of {name} became {_data(g)!r} when the finite "
+        f"contributions of its uses were summed in the backward pass"
+        + (f"; created at {where}" if where else "")
+    )

@@ -369,3 +369,12 @@ def test_anomaly_inside_no_grad_keeps_recording_off():
             with pytest.raises(FloatingPointError, match="not recorded"):
                 Value(math.inf) - math.inf
         assert not MODES.anomaly and not MODES.recording
+
+
+def test_detect_anomaly_catches_an_overflow_in_the_sum_of_finite_contributions():
+    x = Value(1.0, label="x")
+    big = [x * 1e308 for _ in range(3)]  # each use passes back 1e308: finite
+    y = big[0] + big[1] + big[2]
+    x.grad = 0.0
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="summed"):
+        y.backward()
