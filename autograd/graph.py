@@ -476,6 +476,10 @@ def _graph_class() -> Any:
             """Write the picture to ``path``: SVG, PNG, ... by its extension."""
             return save(self, path)
 
+        def __repr__(self) -> str:  # stable text (no memory address) in saved notebooks
+            nodes = self.source.count("shape=record")
+            return f"<computation graph: {nodes} value nodes; display it or .save(path)>"
+
     _GRAPH_CLASS = ComputationGraph
     return ComputationGraph
 

@@ -16,6 +16,7 @@ micrograd and torch are benchmark-only: ``pip install micrograd==0.1.0 torch==2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import math
 import platform
@@ -100,21 +101,37 @@ def demo_step(model, X, y, k, make, steps, backward, zero, update):
     return total
 
 
-def run_plain(name, make, backward, zero, update, to_float, weights, X, y, steps, gc_on):
+@contextlib.contextmanager
+def collector(on):
+    """Run the block with Python's cyclic garbage collector on or off, then restore its state."""
+    was = gc.isenabled()
+    (gc.enable if on else gc.disable)()
+    try:
+        yield
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def run_plain(
+    name, make, backward, zero, update, to_float, weights, X, y, steps, gc_on, make_input=None
+):
+    """Time each demo step; parameters are made by ``make``, inputs by ``make_input`` (or make)."""
     model = PlainMLP(weights, make)
     times, loss = [], None
-    was = gc.isenabled()
-    (gc.enable if gc_on else gc.disable)()
-    try:
+    with collector(gc_on):
         for k in range(steps):
             t0 = time.perf_counter()
-            total = demo_step(model, X, y, k, make, steps, backward, zero, update)
+            total = demo_step(model, X, y, k, make_input or make, steps, backward, zero, update)
             times.append(time.perf_counter() - t0)
             loss = to_float(total)
             del total
-    finally:
-        (gc.enable if was else gc.disable)()
     return times, loss
+
+
+def sgd_update(model, lr):
+    """micrograd's update, for chainrule's and micrograd's Values alike."""
+    for p in model.parameters():
+        p.data -= lr * p.grad
 
 
 def chainrule_engine(weights, X, y, steps, gc_on):
@@ -122,16 +139,12 @@ def chainrule_engine(weights, X, y, steps, gc_on):
         for p in model.parameters():
             p.grad = 0.0
 
-    def update(model, lr):
-        for p in model.parameters():
-            p.data -= lr * p.grad
-
     return run_plain(
         "chainrule",
         Value,
         lambda t: t.backward(),
         zero,
-        update,
+        sgd_update,
         lambda t: t.data,
         weights,
         X,
@@ -148,10 +161,6 @@ def micrograd_engine(weights, X, y, steps, gc_on):
         for p in model.parameters():
             p.grad = 0
 
-    def update(model, lr):
-        for p in model.parameters():
-            p.data -= lr * p.grad
-
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 100_000))  # micrograd's topological sort is recursive
     try:
@@ -160,7 +169,7 @@ def micrograd_engine(weights, X, y, steps, gc_on):
             MValue,
             lambda t: t.backward(),
             zero,
-            update,
+            sgd_update,
             lambda t: t.data,
             weights,
             X,
@@ -192,22 +201,20 @@ def torch_scalar_engine(weights, X, y, steps, gc_on):
     def make_input(v):
         return torch.tensor(float(v))
 
-    model = PlainMLP(weights, make)
-    times, loss = [], None
-    was = gc.isenabled()
-    (gc.enable if gc_on else gc.disable)()
-    try:
-        for k in range(steps):
-            t0 = time.perf_counter()
-            total = demo_step(
-                model, X, y, k, make_input, steps, lambda t: t.backward(), zero, update
-            )
-            times.append(time.perf_counter() - t0)
-            loss = float(total)
-            del total
-    finally:
-        (gc.enable if was else gc.disable)()
-    return times, loss
+    return run_plain(
+        "torch",
+        make,
+        lambda t: t.backward(),
+        zero,
+        update,
+        float,
+        weights,
+        X,
+        y,
+        steps,
+        gc_on,
+        make_input=make_input,
+    )
 
 
 def chainrule_library(weights, X, y, steps, gc_on):
@@ -228,9 +235,7 @@ def chainrule_library(weights, X, y, steps, gc_on):
     opt = optim.SGD(model.parameters(), lr=1.0)
     # micrograd's decay lr = 1.0 - 0.9 k / steps is a linear schedule from 1.0 to 0.1
     sched = optim.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=steps)
-    was = gc.isenabled()
-    (gc.enable if gc_on else gc.disable)()
-    try:
+    with collector(gc_on):
         history = nn.fit(
             model,
             X,
@@ -243,8 +248,6 @@ def chainrule_library(weights, X, y, steps, gc_on):
             progress=False,
             metrics=(),
         )
-    finally:
-        (gc.enable if was else gc.disable)()
     times = list(history["time"])  # wall time of each epoch (= one full-batch step)
     return times, history["loss"][-1]
 

@@ -440,6 +440,20 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
     path.write_text(text + "\n", encoding="utf-8")
 
 
+def _write_summary(
+    out: _Output, summary: dict[str, Any], train_time: float, started: float
+) -> None:
+    """summary.json for demo and train: ``summary``, then wall times, versions, the files
+    written (this one included) and those skipped; then the report of every file written."""
+    summary["wall_time_s"] = {"train": train_time, "total": time.perf_counter() - started}
+    summary["versions"] = _versions()
+    summary["files"] = [name for name, _ in out.files] + ["summary.json"]
+    summary["skipped"] = out.skipped
+    _write_json(out.path("summary.json"), summary)
+    out.wrote("summary.json", "config, seed, metrics, wall time and versions")
+    print(out.report())
+
+
 def _neuron_pictures(model: Any, X: list[list[float]], names: list[str], out: _Output) -> str:
     """neuron.svg and explorer.html: the first hidden neuron on one sample, after backward.
 
@@ -627,14 +641,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "accuracy": final["accuracy"], "epochs": len(history),
             "history": {k: history[k] for k in ("loss", "accuracy", "lr", "grad_norm")},
         },
-        "wall_time_s": {"train": train_time, "total": time.perf_counter() - started},
-        "versions": _versions(),
-        "files": [name for name, _ in out.files] + ["summary.json"],
-        "skipped": out.skipped,
     }
-    _write_json(out.path("summary.json"), summary)
-    out.wrote("summary.json", "config, seed, metrics, wall time and versions")
-    print(out.report())
+    _write_summary(out, summary, train_time, started)
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -786,14 +794,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "stopped_early": history.stopped_early,
             "history": {k: history[k] for k in history.columns if k not in ("time", "grad_flow")},
         },
-        "wall_time_s": {"train": train_time, "total": time.perf_counter() - started},
-        "versions": _versions(),
-        "files": [name for name, _ in out.files] + ["summary.json"],
-        "skipped": out.skipped,
     }
-    _write_json(out.path("summary.json"), summary)
-    out.wrote("summary.json", "config, seed, metrics, wall time and versions")
-    print(out.report())
+    _write_summary(out, summary, train_time, started)
     if args.save is not None:
         again = f"--data {args.data} " if args.data else ""
         print(f"saved the model to {args.save} "

@@ -56,6 +56,17 @@ def _check_bool(where: str, name: str, x: Any) -> None:
         raise TypeError(f"{where}: {name} must be True or False, got {x!r:.60}")
 
 
+def _check_keys(where: str, state_dict: Any, keys: set[str]) -> None:
+    """A state dict must be a dict with exactly ``keys``."""
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
+    missing, unexpected = keys - set(state_dict), set(state_dict) - keys
+    if missing or unexpected:
+        raise ValueError(
+            f"{where}: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}"
+        )
+
+
 def _grad(p: Value) -> float:
     """A parameter's gradient as a float (a Value gradient from create_graph gives its data)."""
     g = p.grad
@@ -217,14 +228,7 @@ class Optimizer:
         0.2
         """
         name = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"{name}: expected a dict, got {type(state_dict).__name__}")
-        missing = {"state", "param_groups"} - set(state_dict)
-        unexpected = set(state_dict) - {"state", "param_groups"}
-        if missing or unexpected:
-            raise ValueError(
-                f"{name}: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}"
-            )
+        _check_keys(name, state_dict, {"state", "param_groups"})
         saved_groups = state_dict["param_groups"]
         if not isinstance(saved_groups, list) or len(saved_groups) != len(self.param_groups):
             count = len(saved_groups) if isinstance(saved_groups, list) else saved_groups
@@ -608,14 +612,8 @@ class LRScheduler:
         self._apply_state_dict(state_dict)
 
     def _check_state_dict(self, state_dict: Any, where: str) -> None:
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
         mine = self.state_dict()
-        missing, unexpected = set(mine) - set(state_dict), set(state_dict) - set(mine)
-        if missing or unexpected:
-            raise ValueError(
-                f"{where}: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}"
-            )
+        _check_keys(where, state_dict, set(mine))
         for key, current in mine.items():
             _check_like(where, key, state_dict[key], current)
 

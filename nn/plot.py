@@ -16,6 +16,8 @@ from typing import Any
 
 from autograd import Value, grad, no_grad
 
+from .train import _argmax
+
 __all__ = ["plot_history", "plot_decision_boundary", "plot_gradient_flow", "plot_activation"]
 
 
@@ -129,6 +131,8 @@ def plot_history(history: Any, title: str | None = None) -> Any:
     ):
         series = [(k, *_column(records, k)) for k in keys]
         series = [s for s in series if s[1]]
+        if name == "lr" and series and len(set(series[0][2])) == 1 and len(panels) > 0:
+            continue  # a constant learning rate says nothing: no panel for it
         if series:
             panels.append((name, series))
     if not panels:
@@ -182,14 +186,6 @@ def _float(v: Any) -> float:
 
 def _single(o: Any) -> Any:
     return o[0] if isinstance(o, (list, tuple)) else o
-
-
-def _argmax(values: list[float]) -> int:
-    best = 0
-    for k, v in enumerate(values):
-        if v > values[best]:
-            best = k
-    return best
 
 
 def plot_decision_boundary(
@@ -391,6 +387,7 @@ def plot_gradient_flow(history_or_model: Any, ax: Any = None, title: str | None 
     ax.set_yscale("log")
     ax.set_ylabel("mean |grad|")
     ax.grid(True, which="both", axis="y", alpha=0.3)
+    ax.set_axisbelow(True)  # grid lines behind the bars
     if title:
         ax.set_title(title)
     if own:

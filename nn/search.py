@@ -52,7 +52,7 @@ from typing import Any
 
 from .layers import MLP
 from .module import Module
-from .train import evaluate, fit
+from .train import _progress_bar, evaluate, fit
 
 __all__ = [
     "ParameterGrid",
@@ -793,25 +793,6 @@ class SearchResult:
 # ---- the search ---------------------------------------------------------------------------------
 
 
-def _progress_bar(progress: bool | None, total: int, desc: str) -> Any:
-    if progress is False:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        if progress is None:
-            return None  # the default: a bar only when tqdm is there
-        raise ImportError(
-            f'{desc}(progress=True) needs tqdm: pip install "chainrule[progress]"'
-        ) from None
-    try:
-        return tqdm(total=total, desc=desc, unit="trial", leave=True)
-    except ImportError:  # a notebook without ipywidgets: a text bar instead
-        from tqdm.std import tqdm as text_tqdm
-
-        return text_tqdm(total=total, desc=desc, unit="trial", leave=True)
-
-
 class _Collector:
     """Gathers fold results (in any order) into Trials; updates the bar and calls on_trial."""
 
@@ -959,7 +940,7 @@ def _search(
     workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     tasks = [(t, f) for t in range(len(candidates)) for f in range(len(splits))]
 
-    bar = _progress_bar(progress, len(candidates), kind)
+    bar = _progress_bar(progress, len(candidates), kind, "trial")
     collector = _Collector(candidates, len(splits), greater, bar, on_trial)
     interrupted = False
     try:

@@ -220,6 +220,7 @@ class EarlyStopping(Callback):
 
 
 def _argmax(xs: Sequence[float]) -> int:
+    """The index of the largest value, the first on a tie (also plot's class regions)."""
     best = 0
     for i, x in enumerate(xs):
         if x > xs[best]:
@@ -386,7 +387,12 @@ def _metric_functions(metrics: Any) -> list[tuple[str, Callable[..., Any] | None
     return out
 
 
-def _progress_bar(progress: bool | None, epochs: int) -> Any:
+def _progress_bar(progress: bool | None, total: int, desc: str, unit: str) -> Any:
+    """A tqdm bar of ``total`` units for ``desc`` (fit, grid_search, ...), or None for no bar.
+
+    ``progress``: False gives None, None gives a bar only when tqdm is there, True requires
+    it (the ImportError names ``desc`` and the extra to install).
+    """
     if progress is False:
         return None
     try:
@@ -395,14 +401,14 @@ def _progress_bar(progress: bool | None, epochs: int) -> Any:
         if progress is None:
             return None  # the default: a bar only when tqdm is there
         raise ImportError(
-            "fit(progress=True) needs tqdm: pip install chainrule[progress]"
+            f'{desc}(progress=True) needs tqdm: pip install "chainrule[progress]"'
         ) from None
     try:
-        return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
+        return tqdm(total=total, desc=desc, unit=unit, leave=True)
     except ImportError:  # a notebook without ipywidgets: a text bar instead
         from tqdm.std import tqdm as text_tqdm
 
-        return text_tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
+        return text_tqdm(total=total, desc=desc, unit=unit, leave=True)
 
 
 @contextlib.contextmanager
@@ -598,7 +604,7 @@ def fit(
     - ``callbacks``: ``Callback`` objects (e.g. ``EarlyStopping``) or functions
       ``f(epoch, logs, model)``; returning True stops training.
     - ``progress``: a tqdm bar (terminal or notebook) showing loss and accuracy. None (default)
-      shows it when tqdm is installed; True requires it (``pip install chainrule[progress]``);
+      shows it when tqdm is installed; True requires it (``pip install "chainrule[progress]"``);
       False hides it.
     - ``track_grad_flow``: record per layer mean |grad|, mean |weight| and the fraction of
       dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
@@ -649,7 +655,7 @@ def fit(
     params = model.parameters()
     meter = _FlowMeter(model, track_grad_flow)
     history = History()
-    bar = _progress_bar(progress, epochs)
+    bar = _progress_bar(progress, epochs, "fit", "epoch")
     model.train()
     try:
         for cb in cbs:

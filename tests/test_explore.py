@@ -7,32 +7,13 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from _helpers import neuron, shared_and_fused
 
 from autograd import Value, backward_steps, linear
 from autograd.explore import Explorer, explore, local_derivative_formulas
 from autograd.graph import find_dot
 
 pytestmark = pytest.mark.skipif(find_dot() is None, reason="explore draws with Graphviz's dot")
-
-
-def neuron():
-    """micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b), with its leaves."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, [x1, x2, w1, w2, b]
-
-
-def shared_and_fused():
-    """A node used twice (x * x), a constant, and a fused linear node."""
-    x, w, b = Value(0.7, label="x"), Value(-1.3, label="w"), Value(0.2, label="b")
-    y = linear([w], [x * x], b).sigmoid() + 3 * x
-    y.label = "y"
-    return y, [x, w, b]
 
 
 def page_data(page: str) -> dict:

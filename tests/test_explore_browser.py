@@ -10,8 +10,9 @@ import os
 import shutil
 
 import pytest
+from _helpers import neuron, shared_and_fused
 
-from autograd import Value, backward_steps, linear, topological_order
+from autograd import backward_steps, topological_order
 from autograd.explore import explore
 from autograd.graph import _num, find_dot
 
@@ -41,26 +42,6 @@ def _missing() -> str:
 
 
 pytestmark = pytest.mark.skipif(bool(_missing()), reason=_missing() or "ready")
-
-
-def neuron():
-    """micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b), with its leaves."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, [x1, x2, w1, w2, b]
-
-
-def shared_and_fused():
-    """A node used twice (x * x), constants, and a fused linear node."""
-    x, w, b = Value(0.7, label="x"), Value(-1.3, label="w"), Value(0.2, label="b")
-    y = linear([w], [x * x], b).sigmoid() + 3 * x
-    y.label = "y"
-    return y, [x, w, b]
 
 
 @pytest.fixture(scope="module")

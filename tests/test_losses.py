@@ -4,22 +4,10 @@ import math
 import random
 
 import pytest
+from _helpers import assert_all_close, close
 
 from autograd import Value, gradcheck
 from nn import losses
-
-TOL = 1e-12
-
-
-def close(a, b, tol=TOL):
-    """|a - b| <= tol, relative for large numbers."""
-    return abs(a - b) <= tol * max(1.0, abs(b))
-
-
-def assert_all_close(ours, theirs, what=""):
-    assert len(ours) == len(theirs), what
-    for i, (a, b) in enumerate(zip(ours, theirs)):
-        assert close(a, b), f"{what}[{i}]: ours {a!r}, PyTorch {b!r}"
 
 
 def weights_for(n):
@@ -27,30 +15,40 @@ def weights_for(n):
     return [(i + 1) / n for i in range(n)]
 
 
-def run_ours(fn, inputs, targets, grad_targets=False, **kwargs):
-    """Loss value(s) and gradients w.r.t. inputs (and targets) with our engine."""
-    xs = [Value(x) for x in inputs]
-    ts = [Value(t) for t in targets] if grad_targets else list(targets)
-    out = fn(xs, ts, **kwargs)
+def values_then_backward(out):
+    """The loss value(s) as floats, after backward from one Value (or a weighted sum of many)."""
     if isinstance(out, list):
         values = [o.data for o in out]
         total = sum(w * o for w, o in zip(weights_for(len(out)), out))
     else:
         values, total = [out.data], out
     total.backward()
-    return values, [x.grad for x in xs], [t.grad for t in ts] if grad_targets else None
+    return values
 
 
-def run_torch(torch, fn, inputs, targets, grad_targets=False, **kwargs):
-    x = torch.tensor(inputs, dtype=torch.float64, requires_grad=True)
-    t = torch.tensor(targets, dtype=torch.float64, requires_grad=grad_targets)
-    out = fn(x, t, **kwargs)
+def torch_values_then_backward(torch, out):
+    """``values_then_backward`` for a PyTorch loss: a 0-d tensor, or one per element."""
     if out.dim() == 0:
         values, total = [out.item()], out
     else:
         values = out.tolist()
         total = (out * torch.tensor(weights_for(len(values)))).sum()
     total.backward()
+    return values
+
+
+def run_ours(fn, inputs, targets, grad_targets=False, **kwargs):
+    """Loss value(s) and gradients w.r.t. inputs (and targets) with our engine."""
+    xs = [Value(x) for x in inputs]
+    ts = [Value(t) for t in targets] if grad_targets else list(targets)
+    values = values_then_backward(fn(xs, ts, **kwargs))
+    return values, [x.grad for x in xs], [t.grad for t in ts] if grad_targets else None
+
+
+def run_torch(torch, fn, inputs, targets, grad_targets=False, **kwargs):
+    x = torch.tensor(inputs, dtype=torch.float64, requires_grad=True)
+    t = torch.tensor(targets, dtype=torch.float64, requires_grad=grad_targets)
+    values = torch_values_then_backward(torch, fn(x, t, **kwargs))
     return values, x.grad.tolist(), t.grad.tolist() if grad_targets else None
 
 
@@ -155,26 +153,14 @@ def test_binary_cross_entropy_gradient_is_finite_at_zero_and_one():
 
 def ce_ours(rows, targets, reduction="mean"):
     zs = [[Value(z) for z in row] for row in rows]
-    out = losses.cross_entropy(zs, targets, reduction=reduction)
-    if isinstance(out, list):
-        values = [o.data for o in out]
-        total = sum(w * o for w, o in zip(weights_for(len(out)), out))
-    else:
-        values, total = [out.data], out
-    total.backward()
+    values = values_then_backward(losses.cross_entropy(zs, targets, reduction=reduction))
     return values, [[z.grad for z in row] for row in zs]
 
 
 def ce_torch(torch, rows, targets, reduction="mean"):
     z = torch.tensor(rows, dtype=torch.float64, requires_grad=True)
     out = torch.nn.functional.cross_entropy(z, torch.tensor(targets), reduction=reduction)
-    if out.dim() == 0:
-        values, total = [out.item()], out
-    else:
-        values = out.tolist()
-        total = (out * torch.tensor(weights_for(len(values)))).sum()
-    total.backward()
-    return values, z.grad.tolist()
+    return torch_values_then_backward(torch, out), z.grad.tolist()
 
 
 CE_BATCH = (

@@ -6,22 +6,12 @@ import random
 import warnings
 
 import pytest
+from _helpers import assert_all_close, close
 
 from autograd import Value
 from nn import optim
 
-TOL = 1e-12
 STEPS = 50
-
-
-def close(a, b, tol=TOL):
-    return abs(a - b) <= tol * max(1.0, abs(b))
-
-
-def assert_all_close(ours, theirs, what=""):
-    assert len(ours) == len(theirs), what
-    for i, (a, b) in enumerate(zip(ours, theirs)):
-        assert close(a, b), f"{what}[{i}]: ours {a!r}, PyTorch {b!r}"
 
 
 # ---- a small random problem, written once for both engines --------------------------------
@@ -332,16 +322,22 @@ def test_warmup_composes_with_a_nested_sequential_schedule():
 GRADS = [3.0, -4.0, 0.5, -0.25, 12.0, 0.0, -7.5]
 
 
-@pytest.mark.torch
-@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf, "inf"])
-@pytest.mark.parametrize("max_norm", [1.0, 5.0, 100.0])
-def test_clip_grad_norm_equals_pytorch(torch, norm_type, max_norm):
+def params_with_grads(torch):
+    """Our parameters and PyTorch's, both holding the gradients GRADS, ready to clip."""
     ps = [Value(0.0) for _ in GRADS]
     for p, g in zip(ps, GRADS):
         p.grad = g
     ts = [torch.tensor(0.0, requires_grad=True) for _ in GRADS]
     for t, g in zip(ts, GRADS):
         t.grad = torch.tensor(g)
+    return ps, ts
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf, "inf"])
+@pytest.mark.parametrize("max_norm", [1.0, 5.0, 100.0])
+def test_clip_grad_norm_equals_pytorch(torch, norm_type, max_norm):
+    ps, ts = params_with_grads(torch)
     total = optim.clip_grad_norm_(ps, max_norm, norm_type=norm_type)
     expected = torch.nn.utils.clip_grad_norm_(ts, max_norm, norm_type=norm_type)
     assert isinstance(total, float)
@@ -352,12 +348,7 @@ def test_clip_grad_norm_equals_pytorch(torch, norm_type, max_norm):
 @pytest.mark.torch
 @pytest.mark.parametrize("clip_value", [0.0, 1.0, 5.0, 100.0])
 def test_clip_grad_value_equals_pytorch(torch, clip_value):
-    ps = [Value(0.0) for _ in GRADS]
-    for p, g in zip(ps, GRADS):
-        p.grad = g
-    ts = [torch.tensor(0.0, requires_grad=True) for _ in GRADS]
-    for t, g in zip(ts, GRADS):
-        t.grad = torch.tensor(g)
+    ps, ts = params_with_grads(torch)
     assert optim.clip_grad_value_(ps, clip_value) is None
     torch.nn.utils.clip_grad_value_(ts, clip_value)
     assert [p.grad for p in ps] == [t.grad.item() for t in ts]

@@ -249,3 +249,12 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import now fails
     with pytest.raises(ImportError, match=r'pip install "chainrule\[plot\]"'):
         plot_history(epochs())
+
+
+def test_plot_history_draws_no_panel_for_a_constant_learning_rate():
+    from nn.plot import plot_history
+
+    constant = [{"epoch": e, "loss": 1 / e, "lr": 0.1} for e in range(1, 6)]
+    decaying = [{"epoch": e, "loss": 1 / e, "lr": 0.1 / e} for e in range(1, 6)]
+    assert [ax.get_ylabel() for ax in plot_history(constant).axes] == ["loss"]
+    assert [ax.get_ylabel() for ax in plot_history(decaying).axes] == ["loss", "lr"]

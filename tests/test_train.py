@@ -25,6 +25,23 @@ def small_problem(n=24, seed=0):
     return X, y
 
 
+def fit_like_micrograds_demo(model, X, y_pm, epochs):
+    """micrograd's demo recipe: hinge + 1e-4 L2, SGD with lr = 1.0 - 0.9 * k / 100 at step k."""
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    sched = optim.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
+    return fit(
+        model,
+        X,
+        y_pm,
+        loss="hinge",
+        optimizer=opt,
+        scheduler=sched,
+        l2=1e-4,
+        epochs=epochs,
+        progress=False,
+    )
+
+
 def without_time(history):
     return [{k: v for k, v in r.items() if k != "time"} for r in history.records]
 
@@ -37,20 +54,7 @@ def test_hinge_l2_sgd_reaches_100_percent_on_moons_in_100_steps(moons):
     X, y = moons
     y_pm = [2 * t - 1 for t in y]  # hinge labels are -1/+1
     model = MLP(2, [16, 16, 1], seed=0)
-    opt = optim.SGD(model.parameters(), lr=1.0)
-    # micrograd's demo schedule: lr = 1.0 - 0.9 * k / 100
-    sched = optim.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
-    history = fit(
-        model,
-        X,
-        y_pm,
-        loss="hinge",
-        optimizer=opt,
-        scheduler=sched,
-        l2=1e-4,
-        epochs=100,
-        progress=False,
-    )
+    history = fit_like_micrograds_demo(model, X, y_pm, epochs=100)
     assert len(history) == 100
     assert history["lr"][:2] == pytest.approx([1.0, 0.991])
     assert history[-1]["accuracy"] == 1.0
@@ -174,20 +178,7 @@ def test_fit_losses_equal_micrograds_demo_loop(moons):
     finally:
         if gc_was_enabled:
             gc.enable()
-    ours = MLP(2, [16, 16, 1], seed=42)
-    opt = optim.SGD(ours.parameters(), lr=1.0)
-    sched = optim.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
-    history = fit(
-        ours,
-        X,
-        y_pm,
-        loss="hinge",
-        optimizer=opt,
-        scheduler=sched,
-        l2=1e-4,
-        epochs=3,
-        progress=False,
-    )
+    history = fit_like_micrograds_demo(MLP(2, [16, 16, 1], seed=42), X, y_pm, epochs=3)
     assert history["loss"] == pytest.approx(reference, abs=1e-9)
     assert history["loss"][0] == reference[0]  # the first step is bit for bit
 
@@ -687,7 +678,7 @@ def test_progress_false_prints_nothing(capsys):
 def test_missing_tqdm_errors_only_when_a_bar_was_asked_for(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # makes `import tqdm.auto` fail
     X, y = small_problem()
-    with pytest.raises(ImportError, match=r"pip install chainrule\[progress\]"):
+    with pytest.raises(ImportError, match=r"pip install \"chainrule\[progress\]\""):
         fit(MLP(2, [3, 1], seed=0), X, y, epochs=1, progress=True)
     assert len(fit(MLP(2, [3, 1], seed=0), X, y, epochs=1)) == 1  # default: silently no bar
 
