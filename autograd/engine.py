@@ -101,7 +101,9 @@ class Value:
         return _node(_power(self.data, n.data, "**"), (self, n), "**")
 
     def exp(self) -> Value:
-        """e ** self.   >>> round(Value(1.0).exp().data, 6)
+        """e ** self.
+
+        >>> round(Value(1.0).exp().data, 6)
         2.718282
         """
         try:
@@ -114,7 +116,9 @@ class Value:
         return _node(out, (self,), "exp")
 
     def log(self) -> Value:
-        """Natural logarithm; the operand must be > 0.   >>> Value(1.0).log().data
+        """Natural logarithm; the operand must be > 0.
+
+        >>> Value(1.0).log().data
         0.0
         """
         if not self.data > 0:
@@ -122,7 +126,9 @@ class Value:
         return _node(math.log(self.data), (self,), "log")
 
     def sqrt(self) -> Value:
-        """Square root; the operand must be >= 0.   >>> Value(9.0).sqrt().data
+        """Square root; the operand must be >= 0.
+
+        >>> Value(9.0).sqrt().data
         3.0
         """
         if self.data < 0:
@@ -130,19 +136,25 @@ class Value:
         return _node(math.sqrt(self.data), (self,), "sqrt")
 
     def tanh(self) -> Value:
-        """Hyperbolic tangent (stable for any input).   >>> Value(0.0).tanh().data
+        """Hyperbolic tangent (stable for any input).
+
+        >>> Value(0.0).tanh().data
         0.0
         """
         return _node(math.tanh(self.data), (self,), "tanh")
 
     def sigmoid(self) -> Value:
-        """1 / (1 + e ** -self), computed without overflow.   >>> Value(0.0).sigmoid().data
+        """1 / (1 + e ** -self), computed without overflow.
+
+        >>> Value(0.0).sigmoid().data
         0.5
         """
         return _node(_sigmoid(self.data), (self,), "sigmoid")
 
     def softplus(self) -> Value:
-        """log(1 + e ** self), computed without overflow.   >>> Value(1000.0).softplus().data
+        """log(1 + e ** self), computed without overflow.
+
+        >>> Value(1000.0).softplus().data
         1000.0
         """
         x = self.data
@@ -150,14 +162,18 @@ class Value:
         return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), (self,), "softplus")
 
     def relu(self) -> Value:
-        """max(0, self); the derivative at 0 is 0, as in PyTorch.   >>> Value(-2.0).relu().data
+        """max(0, self); the derivative at 0 is 0, as in PyTorch.
+
+        >>> Value(-2.0).relu().data
         0.0
         """
         x = self.data
         return _node(x if x > 0 else 0.0, (self,), "relu")
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
-        """self if self > 0 else negative_slope * self.   >>> Value(-2.0).leaky_relu(0.1).data
+        """self if self > 0 else negative_slope * self.
+
+        >>> Value(-2.0).leaky_relu(0.1).data
         -0.2
         """
         slope = Value(negative_slope)  # a constant leaf, like a constant exponent
@@ -168,13 +184,17 @@ class Value:
         return _node(abs(self.data), (self,), "abs")
 
     def sin(self) -> Value:
-        """Sine.   >>> Value(0.0).sin().data
+        """Sine.
+
+        >>> Value(0.0).sin().data
         0.0
         """
         return _node(math.sin(self.data), (self,), "sin")
 
     def cos(self) -> Value:
-        """Cosine.   >>> Value(0.0).cos().data
+        """Cosine.
+
+        >>> Value(0.0).cos().data
         1.0
         """
         return _node(math.cos(self.data), (self,), "cos")
@@ -196,7 +216,7 @@ class Value:
         return self * -1.0
 
     def __sub__(self, other: Scalar) -> Value:
-        return self + (-other)
+        return self + (-other if isinstance(other, Value) else -_as_float(other, "-"))
 
     def __truediv__(self, other: Scalar) -> Value:
         if not isinstance(other, Value):
@@ -221,7 +241,9 @@ class Value:
         return Value(other) ** self
 
     def min(self, other: Scalar) -> Value:
-        """The smaller of two: -max(-a, -b).   >>> Value(1.0).min(3.0).data
+        """The smaller of two: -max(-a, -b).
+
+        >>> Value(1.0).min(3.0).data
         1.0
         """
         return -((-self).max(-other))

@@ -738,3 +738,8 @@ def test_fast_path_for_add_and_mul_agrees_with_their_rules_bit_for_bit():
             out.backward(upstream)
             da, db = RULES[op](out.data, a.data, b.data)
             assert (a.grad, b.grad) == (da * upstream, db * upstream)
+
+
+def test_subtracting_a_string_is_a_type_error_in_the_engines_words():
+    with pytest.raises(TypeError, match="-: data must be a real number.*got str"):
+        Value(1.0) - "a"
