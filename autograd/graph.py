@@ -834,6 +834,12 @@ class BackwardStep:
     d node / d input, ``upstream`` is d root / d node (``node.grad``), ``contribution`` their
     product, and ``input_grad`` the input's gradient right after this step (for leaves, this
     backward pass's share: a gradient they held before is added when the walk ends).
+
+    >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
+    >>> for step in backward_steps(y):
+    ...     print(step)
+    step 0: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 3.0000
+    step 1: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 6.0000
     """
 
     index: int

@@ -27,7 +27,12 @@ _REGISTRY: dict[str, type[Module]] = {}  # classes load_model can rebuild, by cl
 
 
 class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict(strict=False)`` skipped, as in PyTorch."""
+    """What ``load_state_dict(strict=False)`` skipped, as in PyTorch.
+
+    >>> from nn import Neuron
+    >>> Neuron(2, seed=0).load_state_dict({"w.0": 0.5, "extra": 1.0}, strict=False)
+    IncompatibleKeys(missing_keys=['w.1', 'b'], unexpected_keys=['extra'])
+    """
 
     missing_keys: list[str]
     unexpected_keys: list[str]
