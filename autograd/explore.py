@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 import math
 import re
@@ -183,8 +184,9 @@ class Explorer:
         )
 
     def _repr_html_(self) -> str:
-        # a fresh id per display: the same explorer shown in two cells must not share ids
-        return self.fragment()
+        # a fresh id per display (the same explorer shown in two cells must not share ids),
+        # numbered rather than random, so a re-run notebook saves the same output
+        return self.fragment(f"{self._page_id}-{next(_DISPLAYS)}")
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path.
@@ -206,11 +208,15 @@ class Explorer:
         )
 
 
+_DISPLAYS = itertools.count(1)  # numbers the inline displays of this process
+
+
 def explore(
     root: Value,
     max_nodes: int = DEFAULT_MAX_NODES,
     title: str | None = None,
     rankdir: str = "LR",
+    params: Any = None,
 ) -> Explorer:
     """Build a step-by-step backprop explorer for the graph that produced ``root``.
 
@@ -225,8 +231,9 @@ def explore(
     shown are therefore ``backward()``'s. Afterwards every ``.grad`` in the graph is put back
     to what it was before the call, so exploring never changes your gradients.
 
-    Graphs with more than ``max_nodes`` Values raise ``ValueError``: explore one neuron or a
-    small expression, and draw big models with ``draw_dot`` instead.
+    ``params`` (a model or a list of Values) colours those leaves as parameters, as in
+    ``draw_dot``. Graphs with more than ``max_nodes`` Values raise ``ValueError``: explore one
+    neuron or a small expression, and draw big models with ``draw_dot`` instead.
 
     >>> from autograd import Value
     >>> x = Value(0.5, label="x")
@@ -258,7 +265,7 @@ def explore(
         steps = list(backward_steps(root))
         data = _record(root, order, steps, title)
         # drawn with the final grads so every record is wide enough for its longest text
-        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes)
+        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, params=params)
         svg = graph.pipe(format="svg").decode("utf-8")
     finally:
         for node, grad in saved:  # exploring leaves the user's gradients as they were

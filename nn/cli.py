@@ -499,7 +499,7 @@ def _neuron_pictures(model: Any, X: list[list[float]], names: list[str], out: _O
         out.wrote("neuron.svg", f"computation graph of {what}, data and grads")
         from autograd.explore import explore
 
-        page = explore(root, title=f"One neuron of the trained network: {what}")
+        page = explore(root, title=f"One neuron of the trained network: {what}", params=params)
         page.save(out.path("explorer.html"))
         out.wrote("explorer.html", "step through its forward and backward pass in a browser")
         return what
