@@ -208,7 +208,8 @@ class Value:
         """
         other = other if isinstance(other, Value) else _constant(other)
         a, b = self.data, other.data
-        return _node(a if a >= b else b, (self, other), "max")
+        out = a if a >= b else b if b > a else a + b  # a + b: NaN spreads, as in torch.maximum
+        return _node(out, (self, other), "max")
 
     # ---- derived ops: built from primitives, no derivative code -----------------------------
 

@@ -743,3 +743,13 @@ def test_fast_path_for_add_and_mul_agrees_with_their_rules_bit_for_bit():
 def test_subtracting_a_string_is_a_type_error_in_the_engines_words():
     with pytest.raises(TypeError, match="-: data must be a real number.*got str"):
         Value(1.0) - "a"
+
+
+def test_max_and_min_propagate_nan_like_torch_maximum():
+    import math
+
+    nan = float("nan")
+    assert math.isnan(Value(1.0).max(nan).data)
+    assert math.isnan(Value(nan).max(1.0).data)
+    assert math.isnan(Value(1.0).min(nan).data)
+    assert Value(2.0).max(2.0).data == 2.0 and Value(-1.0).max(3.0).data == 3.0
