@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Union
 
 Number = int | float
@@ -631,7 +632,21 @@ def backpropagate(
         seed: Any = grad if isinstance(grad, Value) else Value(grad)
     else:
         seed = _as_float(grad.data if isinstance(grad, Value) else grad, "backward(grad=...)")
-    # leaves accumulate across calls; interior nodes restart: remember leaves' old grads
+    held = start_backward(order, root, seed)
+    if create_graph:
+        _chain_rule_graph(order)
+    else:
+        _chain_rule(order)
+    finish_backward(order, held)
+    return order
+
+
+def start_backward(order: list[Value], root: Value, seed: Any) -> list[tuple[Value, Any]]:
+    """Zero every grad in ``order`` and seed the root; returns the leaves' old grads.
+
+    Leaves accumulate across calls, interior nodes restart: ``finish_backward`` adds the old
+    grads back. (Shared by backward() and graph.backward_steps.)
+    """
     held = []
     for node in order:
         if not node._children:
@@ -640,17 +655,33 @@ def backpropagate(
                 held.append((node, g))
         node.grad = 0.0
     root.grad = seed
-    if create_graph:
-        _chain_rule_graph(order)
-    else:
-        _chain_rule(order)
+    return held
+
+
+def finish_backward(order: list[Value], held: list[tuple[Value, Any]]) -> None:
+    """After the chain rule: check the leaves under detect_anomaly, then add back old grads."""
     if MODES.anomaly:  # leaves are not checked inside the loop: check their sums here
         for node in order:
             if not node._children and not math.isfinite(_data(node.grad)):
                 _raise_summed(node, node.grad)
     for node, old in held:
         node.grad = old + node.grad
-    return order
+
+
+@contextmanager
+def grads_set_aside(order: list[Value]) -> Iterator[None]:
+    """Zero the grads of ``order`` for the block, then put every one back as it was.
+
+    For computing gradients without changing the user's (``gradients``, ``explore``).
+    """
+    saved = [(node, node.grad) for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        yield
+    finally:
+        for node, g in saved:
+            node.grad = g
 
 
 def _nonzero(g: Any) -> bool:
@@ -722,11 +753,6 @@ def _chain_rule_graph(order: list[Value]) -> None:
             else:
                 term = g if local == 1.0 else g * local
             child.grad = child.grad + term if _nonzero(child.grad) else term
-
-
-def iter_leaves(root: Value) -> Iterable[Value]:
-    """The Values with no inputs in ``root``'s graph (user inputs, parameters, constants)."""
-    return (node for node in topological_order(root) if not node._children)
 
 
 # ---- modes: no_grad and detect_anomaly ------------------------------------------------------

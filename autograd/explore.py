@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, topological_order
+from .engine import Value, grads_set_aside, topological_order
 from .graph import _num
 
 __all__ = ["explore", "Explorer", "local_derivative_formulas"]
@@ -258,18 +258,13 @@ def explore(
         )
     from .graph import backward_steps, draw_dot
 
-    saved = [(node, node.grad) for node in order]
-    try:
-        for node in order:  # start from zero, as a fresh backward() would
-            node.grad = 0.0
+    # start from zero, as a fresh backward() would; the user's gradients come back afterwards
+    with grads_set_aside(order):
         steps = list(backward_steps(root))
         data = _record(root, order, steps, title)
         # drawn with the final grads so every record is wide enough for its longest text
         graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, params=params)
         svg = graph.pipe(format="svg").decode("utf-8")
-    finally:
-        for node, grad in saved:  # exploring leaves the user's gradients as they were
-            node.grad = grad
     return Explorer(data, _annotate_svg(svg, _svg_names(order), data["nodes"]))
 
 

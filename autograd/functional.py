@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .engine import MODES, Value, backpropagate, set_modes, topological_order
+from .engine import MODES, Value, backpropagate, grads_set_aside, set_modes, topological_order
 
 __all__ = ["no_grad", "enable_grad", "detect_anomaly", "grad", "value_and_grad", "gradients"]
 
@@ -107,16 +107,10 @@ def gradients(
     (0.0, 0.0)
     """
     order = topological_order(output)
-    saved = [(node, node.grad) for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0  # so leaves hold only this call's gradient; restored below
+    with grads_set_aside(order):  # leaves hold only this call's gradient
         backpropagate(output, 1.0, create_graph, order)
         in_graph = set(order)
         return [node.grad if node in in_graph else 0.0 for node in inputs]
-    finally:
-        for node, g in saved:
-            node.grad = g
 
 
 _RUNNING = [0]  # how many value_and_grad calls are evaluating their f right now

@@ -883,13 +883,7 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     seed = _engine._as_float(
         grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)"
     )
-    # leaves accumulate across calls; interior nodes restart: remember leaves' old grads
-    held = []
-    for node in order:
-        if not node._children and _engine._nonzero(node.grad):
-            held.append((node, node.grad))
-        node.grad = 0.0
-    root.grad = seed
+    held = _engine.start_backward(order, root, seed)
     check = _engine.MODES.anomaly
     index = 0
     for node in reversed(order):
@@ -905,5 +899,4 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
             child.grad += contribution
             yield BackwardStep(index, node, child, slot, local, g, contribution, child.grad)
             index += 1
-    for node, old in held:
-        node.grad = old + node.grad
+    _engine.finish_backward(order, held)

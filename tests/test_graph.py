@@ -681,3 +681,14 @@ def test_backward_steps_of_a_leaf_yields_nothing_and_seeds_it():
     assert list(backward_steps(x)) == []
     assert x.grad == 1.0
     assert math.isfinite(x.grad)
+
+
+def test_backward_steps_under_detect_anomaly_catches_a_leaf_sum_that_overflows_like_backward():
+    import pytest
+
+    from autograd import Value, backward_steps, detect_anomaly
+
+    x = Value(1.0, label="x")
+    y = x * 1e308 + x * 1e308 + x * 1e308  # each use passes back a finite 1e308
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="summed"):
+        list(backward_steps(y))
