@@ -845,18 +845,14 @@ CLI_KEY = "chainrule_cli"  # what the CLI adds to a model file: how to prepare d
 
 def _save_model(model: Any, path: str, ds: Dataset, loss: str) -> None:
     """``model.save(path)`` plus what evaluating it later needs (loss, classes, scaling)."""
-    try:
-        model.save(path)
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CLIError(f"--save {path}: {exc.strerror or exc}") from None
-    document[CLI_KEY] = {
+    evaluation = {
         "dataset": ds.name, "task": ds.task, "loss": loss, "classes": ds.classes,
         "features": ds.feature_names, "mean": ds.mean, "std": ds.std,
     }
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)  # atomic, as Module.save
+    try:
+        model.save(path, extra={CLI_KEY: evaluation})
+    except OSError as exc:
+        raise CLIError(f"--save {path}: {exc.strerror or exc}") from None
 
 
 def _evaluate_saved(args: argparse.Namespace, started: float) -> int:

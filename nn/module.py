@@ -295,12 +295,23 @@ class Module:
 
     # ---- files -------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
         """Write the model to a JSON file, atomically (never pickle: a model file runs no code).
 
-        The file holds a header (format, version, class, architecture) and the state dict.
-        It is written to a temporary file in the same folder and then renamed over ``path``,
-        so an interrupted save leaves any previous file intact. Non-finite weights are refused.
+        The file holds a header (format, version, class, architecture) and the state dict,
+        plus the JSON-able entries of ``extra`` (what a tool needs beside the weights; ``load``
+        ignores them). It is written to a temporary file in the same folder and then renamed
+        over ``path``, so an interrupted save leaves any previous file intact. Non-finite
+        weights are refused.
+
+        >>> import json, os, tempfile
+        >>> from nn import Neuron
+        >>> path = os.path.join(tempfile.mkdtemp(), "neuron.json")
+        >>> Neuron(2, seed=0).save(path, extra={"note": "hello"})
+        >>> json.load(open(path))["note"]
+        'hello'
+        >>> Neuron(2).load(path).w[0].data == Neuron(2, seed=0).w[0].data
+        True
         """
         state = self.state_dict()
         bad = [name for name, v in state.items() if not math.isfinite(v)]
@@ -317,6 +328,10 @@ class Module:
             "num_parameters": len(state),
             "state_dict": state,
         }
+        clash = sorted(set(extra or {}) & set(document))
+        if clash:
+            raise ValueError(f"save: extra may not replace the file's own key(s) {clash}")
+        document.update(extra or {})
         text = json.dumps(document, indent=1, allow_nan=False)
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))

@@ -378,3 +378,15 @@ def test_another_dropout_rate_still_loads(tmp_path):
 def test_missing_file_is_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         MLP(2, [1]).load(tmp_path / "nope.json")
+
+
+def test_save_extra_entries_cannot_replace_the_files_own_keys(tmp_path):
+    import pytest
+
+    from nn import Neuron
+
+    path = tmp_path / "n.json"
+    path.write_text("old", encoding="utf-8")
+    with pytest.raises(ValueError, match="state_dict"):
+        Neuron(2, seed=0).save(path, extra={"state_dict": {}})
+    assert path.read_text(encoding="utf-8") == "old"  # refused before anything was written
