@@ -3,7 +3,8 @@
 Read this file top to bottom:
 
 1. ``Value`` holds one float (``data``), its gradient (``grad``), the Values it was made from
-   (``_children``) and the name of the operation that made it (``_op``).
+   (``_a`` and ``_b``; ``_children`` lists them) and the name of the operation that made it
+   (``_op``).
 2. Each *primitive* operation (``+``, ``*``, ``**``, ``exp``, ``log``, ``tanh``, ...) is a method
    that computes the forward value, plus one derivative rule in ``RULES`` giving the local
    derivative of the output with respect to each input. A rule is written once and works on
@@ -65,7 +66,12 @@ class Value:
     Value(data=2.0, grad=5.0, label='a')
     """
 
-    __slots__ = ("data", "grad", "label", "_children", "_op", "_hooks")
+    # _a, _b: the inputs of the op that made this Value, None for a leaf (made by the user)
+    # and _b None for a one-input op. The one op with more inputs (``linear``) keeps them all
+    # in _a as a tuple, with _b = _MANY. Two slots rather than a tuple of inputs: one object
+    # per node instead of two, for a quarter less time and, with the garbage collector on,
+    # up to a third less at 1e5 nodes (benchmarks/engine.py).
+    __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "_hooks")
 
     def __init__(self, data: Any, label: str = "") -> None:
         if not isinstance(label, str):
@@ -73,33 +79,51 @@ class Value:
         self.data = data if type(data) is float else _as_float(data)
         self.grad: Any = 0.0
         self.label = label
-        self._children: tuple[Value, ...] = ()  # a leaf: made by the user, not by an op
+        self._a: Any = None  # a leaf: made by the user, not by an op
+        self._b: Any = None
         self._op = ""
         self._hooks: list[Callable[[Any], Any]] | None = None
 
     @property
+    def _children(self) -> tuple[Value, ...]:
+        """The Values this one was made from, in order (empty for a leaf).
+
+        >>> x = Value(2.0); len((x * 3)._children), x._children
+        (2, ())
+        """
+        a, b = self._a, self._b
+        if a is None:
+            return ()
+        if b is None:
+            return (a,)
+        return a if b is _MANY else (a, b)
+
+    @property
     def _local_grads(self) -> tuple[float, ...]:
         """d self / d each input, from this op's rule in RULES (empty for a leaf)."""
-        if not self._children:
+        children = self._children
+        if not children:
             return ()
-        return RULES[self._op](self.data, *[c.data for c in self._children])
+        return RULES[self._op](self.data, *[c.data for c in children])
 
     # ---- primitives: the forward value here, the local derivatives in RULES below ----------
 
     def __add__(self, other: Scalar) -> Value:
-        other = other if isinstance(other, Value) else _constant(other)
-        return _node(self.data + other.data, (self, other), "+")
+        if other.__class__ is not Value:  # (faster than isinstance; _constant passes Values)
+            other = _constant(other)
+        return _node(self.data + other.data, self, other, "+")
 
     def __mul__(self, other: Scalar) -> Value:
-        other = other if isinstance(other, Value) else _constant(other)
-        return _node(self.data * other.data, (self, other), "*")
+        if other.__class__ is not Value:
+            other = _constant(other)
+        return _node(self.data * other.data, self, other, "*")
 
     def __pow__(self, other: Scalar) -> Value:
         if isinstance(other, Value):  # a Value exponent is differentiated too
-            return _node(_power(self.data, other.data, "**"), (self, other), "pow")
+            return _node(_power(self.data, other.data, "**"), self, other, "pow")
         # a constant exponent is kept as a constant leaf, so the graph shows it
         n = Value(other)
-        return _node(_power(self.data, n.data, "**"), (self, n), "**")
+        return _node(_power(self.data, n.data, "**"), self, n, "**")
 
     def exp(self) -> Value:
         """e ** self.
@@ -114,7 +138,7 @@ class Value:
                 f"exp: overflow, exp({self.data!r}) is larger than the largest float "
                 f"(inputs above 709.78 overflow)"
             ) from None
-        return _node(out, (self,), "exp")
+        return _node(out, self, None, "exp")
 
     def log(self) -> Value:
         """Natural logarithm; the operand must be > 0.
@@ -124,7 +148,7 @@ class Value:
         """
         if not self.data > 0:
             raise ValueError(f"log: operand must be > 0, got {self.data!r}")
-        return _node(math.log(self.data), (self,), "log")
+        return _node(math.log(self.data), self, None, "log")
 
     def sqrt(self) -> Value:
         """Square root; the operand must be >= 0.
@@ -134,7 +158,7 @@ class Value:
         """
         if self.data < 0:
             raise ValueError(f"sqrt: operand must be >= 0, got {self.data!r}")
-        return _node(math.sqrt(self.data), (self,), "sqrt")
+        return _node(math.sqrt(self.data), self, None, "sqrt")
 
     def tanh(self) -> Value:
         """Hyperbolic tangent (stable for any input).
@@ -142,7 +166,7 @@ class Value:
         >>> Value(0.0).tanh().data
         0.0
         """
-        return _node(math.tanh(self.data), (self,), "tanh")
+        return _node(math.tanh(self.data), self, None, "tanh")
 
     def sigmoid(self) -> Value:
         """1 / (1 + e ** -self), computed without overflow.
@@ -150,7 +174,7 @@ class Value:
         >>> Value(0.0).sigmoid().data
         0.5
         """
-        return _node(_sigmoid(self.data), (self,), "sigmoid")
+        return _node(_sigmoid(self.data), self, None, "sigmoid")
 
     def softplus(self) -> Value:
         """log(1 + e ** self), computed without overflow.
@@ -160,7 +184,7 @@ class Value:
         """
         x = self.data
         # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^-|x| <= 1 never overflows
-        return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), (self,), "softplus")
+        return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), self, None, "softplus")
 
     def relu(self) -> Value:
         """max(0, self); the derivative at 0 is 0, as in PyTorch.
@@ -169,7 +193,7 @@ class Value:
         0.0
         """
         x = self.data
-        return _node(x if x > 0 else 0.0, (self,), "relu")
+        return _node(x if x > 0 else 0.0, self, None, "relu")
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """self if self > 0 else negative_slope * self.
@@ -179,10 +203,10 @@ class Value:
         """
         slope = Value(negative_slope)  # a constant leaf, like a constant exponent
         x = self.data
-        return _node(x if x > 0 else slope.data * x, (self, slope), "leaky_relu")
+        return _node(x if x > 0 else slope.data * x, self, slope, "leaky_relu")
 
     def __abs__(self) -> Value:
-        return _node(abs(self.data), (self,), "abs")
+        return _node(abs(self.data), self, None, "abs")
 
     def sin(self) -> Value:
         """Sine.
@@ -190,7 +214,7 @@ class Value:
         >>> Value(0.0).sin().data
         0.0
         """
-        return _node(math.sin(self.data), (self,), "sin")
+        return _node(math.sin(self.data), self, None, "sin")
 
     def cos(self) -> Value:
         """Cosine.
@@ -198,7 +222,7 @@ class Value:
         >>> Value(0.0).cos().data
         1.0
         """
-        return _node(math.cos(self.data), (self,), "cos")
+        return _node(math.cos(self.data), self, None, "cos")
 
     def max(self, other: Scalar) -> Value:
         """The larger of two; on a tie the gradient is split in half, as torch.maximum does.
@@ -210,7 +234,7 @@ class Value:
         other = other if isinstance(other, Value) else _constant(other)
         a, b = self.data, other.data
         out = a if a >= b else b if b > a else a + b  # a + b: NaN spreads, as in torch.maximum
-        return _node(out, (self, other), "max")
+        return _node(out, self, other, "max")
 
     # ---- derived ops: built from primitives, no derivative code -----------------------------
 
@@ -333,8 +357,8 @@ class Value:
 _new = object.__new__
 
 
-def _node(data: float, children: tuple[Value, ...], op: str) -> Value:
-    """The Value an op returns: its data, the Values it was made from, and the op's name.
+def _node(data: float, a: Any, b: Any, op: str) -> Value:
+    """The Value an op returns: its data, its inputs (see ``Value._a``), and the op's name.
 
     (Filling the slots directly is 20% faster than going through ``Value.__init__``, and ops
     already hand over a float. While no_grad or detect_anomaly is on, ``set_modes`` swaps in
@@ -344,7 +368,8 @@ def _node(data: float, children: tuple[Value, ...], op: str) -> Value:
     v.data = data
     v.grad = 0.0
     v.label = ""
-    v._children = children
+    v._a = a
+    v._b = b
     v._op = op
     v._hooks = None
     return v
@@ -353,8 +378,13 @@ def _node(data: float, children: tuple[Value, ...], op: str) -> Value:
 def _constant(x: Any) -> Value:
     """A plain number used in an op becomes a leaf Value (so the graph shows it)."""
     if type(x) is float:  # the common case, without Value.__init__'s checks: 25% faster
-        return _FAST_NODE(x, (), "")
+        return _FAST_NODE(x, None, None, "")
+    if isinstance(x, Value):  # an instance of a subclass of Value: not a constant
+        return x
     return Value(x)
+
+
+_MANY = object()  # in Value._b: the inputs are all in _a, as a tuple (see Value.__slots__)
 
 
 class RemovableHandle:
@@ -395,14 +425,14 @@ def linear(weights: Sequence[Value], inputs: Sequence[Scalar], bias: Scalar = 0.
         out = b.data
         for w, x in zip(weights, inputs, strict=True):
             out += w.data * x.data
-        children = (*weights, *inputs, b)
+        children = (*weights, *inputs, b)  # all in _a, with _b = _MANY (see Value.__slots__)
     except AttributeError:  # some plain numbers among them: make them constant Values
         ws = [w if isinstance(w, Value) else Value(w) for w in weights]
         xs = [x if isinstance(x, Value) else Value(x) for x in inputs]
         return linear(ws, xs, b)
     except ValueError:
         raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs") from None
-    return _node(out, children, "linear")
+    return _node(out, children, _MANY, "linear")
 
 
 def _data(x: Scalar) -> float:
@@ -586,53 +616,98 @@ def topological_order(root: Value) -> list[Value]:
     """Every Value ``root`` depends on, each after all of its inputs (no recursion).
 
     An explicit stack instead of recursion, so a chain of a million nodes works at Python's
-    default recursion limit.
+    default recursion limit. Grads are left as they were.
 
     >>> a = Value(1.0, label="a"); b = a * 2; c = b + a
     >>> [v.label or v._op for v in topological_order(c)]
     ['a', '', '*', '+']
     """
-    order: list[Value] = []
-    done: set[Value] = set()
-    stack: list[Value | None] = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:  # the marker: everything pushed above it is in order, so its node
-            order.append(stack.pop())  # (just below it) comes next
-            continue
-        if node in done:
-            continue
-        done.add(node)
-        stack.append(node)
-        stack.append(None)
-        for child in node._children:
-            if child not in done:
-                if child._children:
-                    stack.append(child)
-                else:  # a leaf needs nothing before it: place it at once
-                    done.add(child)
-                    order.append(child)
-    # (a None marker rather than (node, flag) pairs, leaves placed directly, and inputs taken
-    # in the order they come: 1.6x faster than the plain version on a 1e5-node chain,
-    # benchmarks/engine.py. Any order with every node after its inputs is right.)
+    order, held = _sort(root, hold_all=True)
+    for node, g in held:  # _sort zeroed every grad: put them back
+        node.grad = g
     return order
 
 
-def backpropagate(
-    root: Value, grad: Scalar = 1.0, create_graph: bool = False, order: list[Value] | None = None
-) -> list[Value]:
+_SEEN = object()  # in a node's .grad while _sort runs: the node is placed or on its way
+
+
+def _sort(root: Value, hold_all: bool) -> tuple[list[Value], list[tuple[Value, Any]]]:
+    """Topological order of ``root``'s graph, and (node, old grad) for the grads to keep.
+
+    Those are the leaves' non-zero grads, or every grad if ``hold_all``. Every grad in the
+    order is 0.0 afterwards.
+
+    A depth-first walk: a node goes on the stack, a None marker above it, then its inputs;
+    when the marker comes back off, all of its inputs are placed, so the node goes next.
+    A node's grad slot holds _SEEN once it is met, rather than the node going into a set:
+    with the inputs' code written out for _a and _b, 1.6x faster (benchmarks/engine.py).
+    """
+    order: list[Value] = []
+    held: list[tuple[Value, Any]] = []
+    stack: list[Any] = [root]
+    push, pop, place, hold = stack.append, stack.pop, order.append, held.append
+    try:
+        while stack:
+            node = pop()
+            if node is None:  # the marker: its node (just below it) comes next
+                place(pop())
+                continue
+            g = node.grad
+            if g is _SEEN:  # met before through another path
+                continue
+            if g != 0.0 or hold_all:  # (a Value grad is never == 0.0, so it is kept too)
+                if node._a is None or hold_all:  # interior grads restart: no need to keep
+                    hold((node, g))
+            node.grad = _SEEN
+            a = node._a
+            if a is None:  # a leaf needs nothing before it
+                place(node)
+                continue
+            push(node)
+            push(None)
+            b = node._b
+            if b is _MANY:  # linear: every input is in a
+                stack.extend(a)
+                continue
+            if a.grad is not _SEEN:
+                if a._a is None:  # a leaf: place it at once, skipping the stack
+                    if a.grad != 0.0 or hold_all:
+                        hold((a, a.grad))
+                    a.grad = _SEEN
+                    place(a)
+                else:
+                    push(a)
+            if b is not None and b.grad is not _SEEN:
+                if b._a is None:
+                    if b.grad != 0.0 or hold_all:
+                        hold((b, b.grad))
+                    b.grad = _SEEN
+                    place(b)
+                else:
+                    push(b)
+    except BaseException:  # an interrupt (Ctrl-C): no grad may keep the marker
+        for node in [*order, *stack]:
+            if node is not None and node.grad is _SEEN:
+                node.grad = 0.0
+        for node, g in held:
+            node.grad = g
+        raise
+    for node in order:
+        node.grad = 0.0
+    return order, held
+
+
+def backpropagate(root: Value, grad: Scalar = 1.0, create_graph: bool = False) -> list[Value]:
     """The chain rule over the whole graph of ``root``; returns the topological order used.
 
     Every node's ``.grad`` is set to d root / d node for this call; leaves then add back what
     they held before (accumulation). Use ``Value.backward`` rather than this.
     """
-    if order is None:
-        order = topological_order(root)
     if create_graph:
         seed: Any = grad if isinstance(grad, Value) else Value(grad)
     else:
         seed = _as_float(grad.data if isinstance(grad, Value) else grad, "backward(grad=...)")
-    held = start_backward(order, root, seed)
+    order, held = start_backward(root, seed)
     if create_graph:
         _chain_rule_graph(order)
     else:
@@ -641,28 +716,23 @@ def backpropagate(
     return order
 
 
-def start_backward(order: list[Value], root: Value, seed: Any) -> list[tuple[Value, Any]]:
-    """Zero every grad in ``order`` and seed the root; returns the leaves' old grads.
+def start_backward(root: Value, seed: Any) -> tuple[list[Value], list[tuple[Value, Any]]]:
+    """Order the graph, zero every grad in it and seed the root; returns the order and the
+    leaves' old grads.
 
     Leaves accumulate across calls, interior nodes restart: ``finish_backward`` adds the old
     grads back. (Shared by backward() and graph.backward_steps.)
     """
-    held = []
-    for node in order:
-        if not node._children:
-            g = node.grad
-            if type(g) is not float or g != 0.0:
-                held.append((node, g))
-        node.grad = 0.0
+    order, held = _sort(root, hold_all=False)
     root.grad = seed
-    return held
+    return order, held
 
 
 def finish_backward(order: list[Value], held: list[tuple[Value, Any]]) -> None:
     """After the chain rule: check the leaves under detect_anomaly, then add back old grads."""
     if MODES.anomaly:  # leaves are not checked inside the loop: check their sums here
         for node in order:
-            if not node._children and not math.isfinite(_data(node.grad)):
+            if node._a is None and not math.isfinite(_data(node.grad)):
                 _raise_summed(node, node.grad)
     for node, old in held:
         node.grad = old + node.grad
@@ -703,34 +773,33 @@ def _chain_rule(order: list[Value]) -> None:
     for node in reversed(order):
         if hooks and node._hooks:
             _run_hooks(node)
-        children = node._children
-        if not children:
+        a = node._a
+        if a is None:  # a leaf
             continue
         g = node.grad
         op = node._op
         if check:
             _check_node(node, g)
         if op == "+":  # RULES["+"] and RULES["*"] inlined: a third of backward's time on sums
-            a, b = children
             a.grad += g
-            b.grad += g
+            node._b.grad += g
         elif op == "*":
-            a, b = children
+            b = node._b
             a.grad += b.data * g
             b.grad += a.data * g
-        elif len(children) == 2:
-            a, b = children
-            da, db = rules[op](node.data, a.data, b.data)
-            a.grad += da * g
-            b.grad += db * g
-        elif len(children) == 1:
-            (a,) = children
-            (da,) = rules[op](node.data, a.data)
-            a.grad += da * g
         else:
-            locals_ = rules[op](node.data, *[c.data for c in children])
-            for child, local in zip(children, locals_):
-                child.grad += local * g
+            b = node._b
+            if b is None:
+                (da,) = rules[op](node.data, a.data)
+                a.grad += da * g
+            elif b is _MANY:  # linear: every input is in a
+                locals_ = rules[op](node.data, *[c.data for c in a])
+                for child, local in zip(a, locals_):
+                    child.grad += local * g
+            else:
+                da, db = rules[op](node.data, a.data, b.data)
+                a.grad += da * g
+                b.grad += db * g
 
 
 def _chain_rule_graph(order: list[Value]) -> None:
@@ -739,15 +808,16 @@ def _chain_rule_graph(order: list[Value]) -> None:
     for node in reversed(order):
         if node._hooks:
             _run_hooks(node)
-        if not node._children:
+        children = node._children
+        if not children:
             continue
         g = node.grad
         if not isinstance(g, Value):
             g = Value(g)
         if MODES.anomaly:
             _check_node(node, g)
-        locals_ = RULES[node._op](node, *node._children)
-        for child, local in zip(node._children, locals_):
+        locals_ = RULES[node._op](node, *children)
+        for child, local in zip(children, locals_):
             if isinstance(local, Value):
                 term = local * g
             else:
@@ -787,12 +857,13 @@ def _user_source_line() -> str:
     return f"{filename}:{lineno}: {code}" if code else f"{filename}:{lineno}"
 
 
-def _mode_node(data: float, children: tuple[Value, ...], op: str) -> Value:
+def _mode_node(data: float, a: Any, b: Any, op: str) -> Value:
     if not MODES.recording:
-        children = ()
-    v = _FAST_NODE(data, children, op)
+        a = b = None
+    v = _FAST_NODE(data, a, b, op)
     if MODES.anomaly:
         where = _user_source_line()
+        children = v._children
         if not math.isfinite(data):
             inputs = ", ".join(repr(c.data) for c in children) or "(not recorded)"
             raise FloatingPointError(

@@ -108,7 +108,7 @@ def gradients(
     """
     order = topological_order(output)
     with grads_set_aside(order):  # leaves hold only this call's gradient
-        backpropagate(output, 1.0, create_graph, order)
+        backpropagate(output, 1.0, create_graph)
         in_graph = set(order)
         return [node.grad if node in in_graph else 0.0 for node in inputs]
 

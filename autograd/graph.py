@@ -879,22 +879,22 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     6.0
     """
     # the same steps as engine.backpropagate + engine._chain_rule, yielding inside the loop
-    order = topological_order(root)
     seed = _engine._as_float(
         grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)"
     )
-    held = _engine.start_backward(order, root, seed)
+    order, held = _engine.start_backward(root, seed)
     check = _engine.MODES.anomaly
     index = 0
     for node in reversed(order):
         if node._hooks:
             _engine._run_hooks(node)
-        if not node._children:
+        children = node._children
+        if not children:
             continue
         g = node.grad
         if check:
             _engine._check_node(node, g)
-        for slot, (child, local) in enumerate(zip(node._children, node._local_grads)):
+        for slot, (child, local) in enumerate(zip(children, node._local_grads)):
             contribution = local * g
             child.grad += contribution
             yield BackwardStep(index, node, child, slot, local, g, contribution, child.grad)
