@@ -111,12 +111,30 @@ class Value:
     def __add__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:  # (faster than isinstance; _constant passes Values)
             other = _constant(other)
-        return _node(self.data + other.data, self, other, "+")
+        # _node(self.data + other.data, self, other, "+"), written out: + and * make most
+        # of every graph, and this makes them 15% faster. (So set_modes swaps these two.)
+        v = _new(Value)
+        v.data = self.data + other.data
+        v.grad = 0.0
+        v.label = ""
+        v._a = self
+        v._b = other
+        v._op = "+"
+        v._hooks = None
+        return v
 
     def __mul__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other)
-        return _node(self.data * other.data, self, other, "*")
+        v = _new(Value)  # _node(self.data * other.data, self, other, "*"), written out
+        v.data = self.data * other.data
+        v.grad = 0.0
+        v.label = ""
+        v._a = self
+        v._b = other
+        v._op = "*"
+        v._hooks = None
+        return v
 
     def __pow__(self, other: Scalar) -> Value:
         if isinstance(other, Value):  # a Value exponent is differentiated too
@@ -881,7 +899,24 @@ def set_modes(recording: bool, anomaly: bool) -> None:
     if not anomaly:
         MODES.origins.clear()
     global _node
-    _node = _FAST_NODE if (recording and not anomaly) else _mode_node
+    normal = recording and not anomaly
+    _node = _FAST_NODE if normal else _mode_node
+    Value.__add__ = _FAST_ADD if normal else _in_mode(_FAST_ADD)  # they do not call _node
+    Value.__mul__ = _FAST_MUL if normal else _in_mode(_FAST_MUL)
+
+
+def _in_mode(fast_op: Callable[[Value, Any], Value]) -> Callable[[Value, Any], Value]:
+    """``fast_op``, its result made again by ``_mode_node`` (for + and *, see set_modes)."""
+
+    def op(self: Value, other: Any) -> Value:
+        v = fast_op(self, other)
+        return _mode_node(v.data, v._a, v._b, v._op)
+
+    op.__name__ = fast_op.__name__
+    return op
+
+
+_FAST_ADD, _FAST_MUL = Value.__add__, Value.__mul__
 
 
 def _check_node(node: Value, g: Any) -> None:
