@@ -370,6 +370,46 @@ def test_topological_order_puts_inputs_first_without_recursion():
     assert all(position[c] < position[n] for n in order for c in n._children)
 
 
+def test_topological_order_leaves_every_grad_as_it_was():
+    x, w = Value(2.0), Value(-1.0)
+    y = (x * w + x).tanh()
+    y.backward()
+    x.grad, w.grad = -0.0, Value(7.0)
+    before = [(n, n.grad) for n in (x, w, y, *y._children)]
+    order = topological_order(y)
+    assert len(order) == 5
+    assert all(n.grad is g for n, g in before)
+
+
+def test_backward_after_an_abandoned_backward_steps_walk_is_right():
+    from autograd import backward_steps
+
+    x = Value(1.5)
+    y = (x * x).exp() + x
+    steps = backward_steps(y)
+    next(steps)  # walked one step, then given up (the nodes keep that walk's marks)
+    x.grad = 0.0
+    y.backward()
+    assert x.grad == pytest.approx(2 * 1.5 * math.exp(1.5**2) + 1, rel=1e-12)
+    x.grad = 0.0
+    y.backward()  # and again: a second walk over the same graph
+    assert x.grad == pytest.approx(2 * 1.5 * math.exp(1.5**2) + 1, rel=1e-12)
+
+
+def test_children_lists_the_inputs_of_every_kind_of_node():
+    from autograd import linear
+
+    x, y = Value(1.0), Value(2.0)
+    assert x._children == ()
+    assert x.exp()._children == (x,)
+    assert (x * y)._children == (x, y)
+    w, b = [Value(0.5), Value(0.25)], Value(0.1)
+    out = linear(w, [x, y], b)
+    assert out._children == (*w, x, y, b)
+    out.backward()
+    assert (w[0].grad, w[1].grad, x.grad, y.grad, b.grad) == (1.0, 2.0, 0.5, 0.25, 1.0)
+
+
 def test_constants_are_leaves_of_the_graph_and_get_gradients():
     x = Value(1.5)
     y = 2 * x + 3  # 2 and 3 become constant Values

@@ -25,6 +25,8 @@ def fast_path_is_on() -> bool:
     """No mode is active: the constructor is the plain one and nothing is being recorded aside."""
     return (
         engine._node is engine._FAST_NODE
+        and Value.__add__ is engine._FAST_ADD
+        and Value.__mul__ is engine._FAST_MUL
         and MODES.recording
         and not MODES.anomaly
         and not MODES.origins
@@ -130,12 +132,30 @@ def test_enable_grad_turns_recording_back_on_inside_no_grad():
 def test_mode_blocks_restore_the_fast_constructor():
     with no_grad():
         assert engine._node is not engine._FAST_NODE
-    assert engine._node is engine._FAST_NODE
+        assert Value.__add__ is not engine._FAST_ADD
+    assert fast_path_is_on()
     with detect_anomaly():
         with no_grad():
             pass
         assert MODES.anomaly and MODES.recording
-    assert engine._node is engine._FAST_NODE
+    assert fast_path_is_on()
+
+
+def test_no_grad_covers_add_and_mul_which_build_nodes_in_place():
+    x = Value(2.0)
+    with no_grad():
+        for y in (x + 1.0, 1.0 + x, x + x, x * 3.0, 3.0 * x, x * x, x - 1.0, -x, x / 2.0):
+            assert y._children == () and y._a is None
+    assert (x + 1.0)._children != () and (x * x)._children == (x, x)
+
+
+def test_detect_anomaly_covers_add_and_mul():
+    big = Value(1e308)
+    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"op '\+' produced inf"):
+        big + big
+    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"op '\*' produced inf"):
+        big * 10.0
+    assert (big + big).data == math.inf  # and outside it, inf is allowed
 
 
 def test_values_made_under_no_grad_still_check_types():
