@@ -12,6 +12,10 @@ of ``backward()``, with the garbage collector on (the interpreter's default) and
 bytes per node that the live graph holds after the forward pass (tracemalloc, a separate run).
 It then prints micrograd's time / chainrule's time for forward + backward.
 
+A third engine, ``floor`` (benchmarks/floor.py), is the least work an engine with one Python
+object per node can do (+ and * only, no checks); micrograd / floor is the best ratio any such
+engine can reach, so it shows which targets the interpreter allows.
+
 micrograd 0.1.0 is benchmark-only (``pip install micrograd==0.1.0``); without it only chainrule
 is measured. micrograd's topological sort is recursive, so the recursion limit is raised around
 its ``backward()`` only (the whole benchmark runs in a thread with a large stack for that);
@@ -38,6 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd import Value  # noqa: E402
+from benchmarks.floor import FloorValue  # noqa: E402
 
 TARGETS = "targets: >= 5x micrograd with gc on, >= 2x with gc off, <= 250 bytes/node"
 
@@ -205,12 +210,13 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
 
     ours = {(r["graph"], r["nodes"], r["gc"]): r for r in rows if r["engine"] == "chainrule"}
     theirs = {(r["graph"], r["nodes"], r["gc"]): r for r in rows if r["engine"] == "micrograd"}
+    floor = {(r["graph"], r["nodes"], r["gc"]): r for r in rows if r["engine"] == "floor"}
     if not theirs:
         return
     print()
     header = (
         f"{'graph':<6} {'nodes':>10} {'gc':>3} {'micrograd/chainrule: fwd':>25} "
-        f"{'bwd':>6} {'fwd+bwd':>8} {'bytes':>6}"
+        f"{'bwd':>6} {'fwd+bwd':>8} {'bytes':>6} {'micrograd/floor':>16}"
     )
     print(header)
     print("-" * len(header))
@@ -222,11 +228,14 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
             total = f"{sum(b) / sum(a):.2f}x"
         else:
             fwd = bwd = total = "n/a"
+        f = floor[key]["times"] if key in floor else None
+        best = f"{sum(b) / sum(f):.2f}x" if isinstance(f, tuple) and isinstance(b, tuple) else "n/a"
         print(
             f"{key[0]:<6} {key[1]:>10,} {key[2]:>3} {fwd:>25} {bwd:>6} {total:>8} "
-            f"{other['bytes'] / mine['bytes']:>5.2f}x"
+            f"{other['bytes'] / mine['bytes']:>5.2f}x {best:>16}"
         )
     print(TARGETS)
+    print("micrograd/floor: the ratio of the leanest one-object-per-node engine (floor.py)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     mvalue = load_micrograd()
     if mvalue is not None:
         engines["micrograd"] = mvalue
+    engines["floor"] = FloorValue
     print(
         f"Python {platform.python_version()} on {platform.machine()}, "
         f"gc thresholds {gc.get_threshold()}, best of {args.repeats}, "

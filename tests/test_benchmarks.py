@@ -41,10 +41,31 @@ def test_engine_benchmark_quick_run_prints_the_table():
     for row in rows:
         fields = row.split()
         assert all(float(f.replace(",", "")) > 0 for f in fields[4:8]), row
+    assert len(table_rows(out, "floor")) == 8
     if importlib.util.find_spec("micrograd") is not None:
         assert len(table_rows(out, "micrograd")) == 8
-        assert "micrograd/chainrule" in out and "fwd+bwd" in out
+        assert "micrograd/chainrule" in out and "fwd+bwd" in out and "micrograd/floor" in out
         assert "targets:" in out
+
+
+def test_floor_engine_computes_the_same_numbers_as_chainrule():
+    """The floor is a real engine doing the benchmark's work, not a stand-in that skips it."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.engine import GRAPHS
+        from benchmarks.floor import FloorValue
+    finally:
+        sys.path.remove(str(ROOT))
+    from autograd import Value
+
+    for graph, (make_inputs, forward, _) in GRAPHS.items():
+        results = []
+        for cls in (Value, FloorValue):
+            inputs = make_inputs(cls, 400)
+            root = forward(inputs, 400)
+            root.backward()
+            results.append((root.data, [x.grad for x in inputs]))
+        assert results[0] == results[1], graph
 
 
 def test_engine_benchmark_without_micrograd_measures_chainrule_alone():
