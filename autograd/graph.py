@@ -472,9 +472,22 @@ def _graph_class() -> Any:
                 return {"text/plain": text + _INSTALL_HELP}
             return super()._repr_mimebundle_(include, exclude, **kw)
 
-        def save(self, path: str | os.PathLike[str]) -> Path:
-            """Write the picture to ``path``: SVG, PNG, ... by its extension."""
-            return save(self, path)
+        def save(
+            self,
+            filename: str | os.PathLike[str] | None = None,
+            directory: str | os.PathLike[str] | None = None,
+            *,
+            skip_existing: bool | None = False,
+        ) -> Any:
+            """``save("graph.svg")`` writes the picture in the format its extension names.
+
+            Otherwise (no extension, .dot/.gv, or graphviz's own arguments, as ``render()``
+            passes them) it is graphviz's ``Digraph.save``: the DOT source.
+            """
+            ext = Path(filename).suffix.lower() if filename is not None else ""
+            if ext not in ("", ".dot", ".gv") and directory is None and skip_existing is False:
+                return save(self, filename)  # type: ignore[arg-type]
+            return super().save(filename, directory=directory, skip_existing=skip_existing)
 
         def __repr__(self) -> str:  # stable text (no memory address) in saved notebooks
             nodes = self.source.count("shape=record")

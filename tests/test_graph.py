@@ -459,6 +459,21 @@ def test_save_writes_svg_and_png_by_extension(tmp_path):
     assert draw_dot(o).save(tmp_path / "h.svg").stat().st_size > 1000
 
 
+@needs_dot
+def test_graphviz_render_and_save_work_as_graphviz_documents_them(tmp_path):
+    o, _ = micrograd_neuron()
+    graph = draw_dot(o)
+    png = Path(graph.render(tmp_path / "g", format="png", cleanup=True))
+    assert png.name == "g.png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "g").exists()  # cleanup removed the DOT source
+    svg = Path(graph.render(outfile=tmp_path / "out.svg"))
+    ET.parse(svg)
+    assert (tmp_path / "out.gv").read_text().startswith("digraph")  # render saved the source
+    source = Path(graph.save(tmp_path / "plain"))  # no extension: the DOT source, as graphviz
+    assert source.read_text() == graph.source
+    assert Path(graph.save("g.gv", directory=tmp_path)).read_text() == graph.source
+
+
 def test_save_dot_text_needs_no_dot_program(tmp_path):
     path = save(Value(2.0, label="x") * 3, tmp_path / "g.gv")
     assert path.read_text().startswith("digraph")
