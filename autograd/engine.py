@@ -159,12 +159,12 @@ class Value:
         return _node(out, self, None, "exp")
 
     def log(self) -> Value:
-        """Natural logarithm; the operand must be > 0.
+        """Natural logarithm; the operand must be > 0 (NaN gives NaN, as in PyTorch).
 
         >>> Value(1.0).log().data
         0.0
         """
-        if not self.data > 0:
+        if self.data <= 0:  # (a NaN passes: it came from upstream, and stays visible)
             raise ValueError(f"log: operand must be > 0, got {self.data!r}")
         return _node(math.log(self.data), self, None, "log")
 
@@ -205,13 +205,13 @@ class Value:
         return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), self, None, "softplus")
 
     def relu(self) -> Value:
-        """max(0, self); the derivative at 0 is 0, as in PyTorch.
+        """max(0, self); the derivative at 0 is 0, and NaN stays NaN, as in PyTorch.
 
         >>> Value(-2.0).relu().data
         0.0
         """
         x = self.data
-        return _node(x if x > 0 else 0.0, self, None, "relu")
+        return _node(0.0 if x <= 0 else x, self, None, "relu")
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """self if self > 0 else negative_slope * self.

@@ -793,3 +793,22 @@ def test_max_and_min_propagate_nan_like_torch_maximum():
     assert math.isnan(Value(nan).max(1.0).data)
     assert math.isnan(Value(1.0).min(nan).data)
     assert Value(2.0).max(2.0).data == 2.0 and Value(-1.0).max(3.0).data == 3.0
+
+
+UNARY = ["relu", "leaky_relu", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "sin",
+         "cos"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_every_unary_op_propagates_nan_like_torch(name, torch):
+    ours = abs(Value(math.nan)) if name == "abs" else getattr(Value(math.nan), name)()
+    functional = torch.nn.functional
+    theirs = getattr(functional, name, None) or getattr(torch, name)
+    assert math.isnan(ours.data)
+    assert math.isnan(theirs(torch.tensor(math.nan, dtype=torch.float64)).item())
+
+
+def test_log_still_refuses_zero_and_negatives_by_name():
+    for bad in (0.0, -0.0, -1.0, -math.inf):
+        with pytest.raises(ValueError, match=r"log: operand must be > 0, got"):
+            Value(bad).log()

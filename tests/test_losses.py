@@ -356,3 +356,12 @@ def test_bad_arguments_raise_clear_errors(call, exc, words):
         call()
     for word in words:
         assert word in str(info.value), f"{word!r} not in {str(info.value)!r}"
+
+
+def test_cross_entropy_of_nan_or_inf_logits_is_nan_like_torch(torch):
+    for logits, target in (([math.nan, 1.0], 1), ([math.inf, 1.0], 0)):
+        ours = losses.cross_entropy(logits, target).data
+        theirs = torch.nn.functional.cross_entropy(
+            torch.tensor([logits], dtype=torch.float64), torch.tensor([target])
+        ).item()
+        assert math.isnan(ours) and math.isnan(theirs)

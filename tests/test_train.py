@@ -746,3 +746,16 @@ def test_diverging_training_stops_with_a_warning_not_an_overflow_error():
         history = nn.fit(model, X, y, loss="mse", optimizer="sgd", lr=30, epochs=50, progress=False)
     assert len(history) < 50
     assert any("loss became" in str(w.message) for w in caught)
+
+
+def test_diverging_cross_entropy_training_stops_with_a_warning():
+    import nn
+    from nn import data, optim
+
+    X, y = data.make_moons(50, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 2], seed=0)
+    opt = optim.SGD(model.parameters(), lr=1e200)
+    with pytest.warns(RuntimeWarning, match="loss became nan"):
+        history = nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=20,
+                         progress=False)  # fmt: skip
+    assert len(history) < 20
