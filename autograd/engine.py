@@ -439,18 +439,19 @@ def linear(weights: Sequence[Value], inputs: Sequence[Scalar], bias: Scalar = 0.
     if not isinstance(inputs, (list, tuple)):
         inputs = list(inputs)
     b = bias if isinstance(bias, Value) else Value(bias)
+    if len(weights) != len(inputs):
+        raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs")
     try:  # the common case: all Values (a layer's weights and inputs)
         out = b.data
-        for w, x in zip(weights, inputs, strict=True):
+        for w, x in zip(weights, inputs):
             out += w.data * x.data
-        children = (*weights, *inputs, b)  # all in _a, with _b = _MANY (see Value.__slots__)
-    except AttributeError:  # some plain numbers among them: make them constant Values
+    except (AttributeError, TypeError):  # numbers among them (numpy's have a .data too)
+        out = None
+    if type(out) is not float:  # so make every number a constant Value (or a TypeError)
         ws = [w if isinstance(w, Value) else Value(w) for w in weights]
         xs = [x if isinstance(x, Value) else Value(x) for x in inputs]
         return linear(ws, xs, b)
-    except ValueError:
-        raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs") from None
-    return _node(out, children, _MANY, "linear")
+    return _node(out, (*weights, *inputs, b), _MANY, "linear")  # all inputs in _a
 
 
 def _data(x: Scalar) -> float:

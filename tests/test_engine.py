@@ -812,3 +812,17 @@ def test_log_still_refuses_zero_and_negatives_by_name():
     for bad in (0.0, -0.0, -1.0, -math.inf):
         with pytest.raises(ValueError, match=r"log: operand must be > 0, got"):
             Value(bad).log()
+
+
+def test_linear_takes_numpy_numbers_and_refuses_tensors_by_name(torch):
+    np = pytest.importorskip("numpy")
+    w = [Value(0.5), Value(-2.0)]
+    y = linear(w, np.array([1.0, 2.0]), np.float64(0.25))
+    assert y.data == 0.5 - 4.0 + 0.25 and y._children[2:4] != ()
+    y.backward()
+    assert [wi.grad for wi in w] == [1.0, 2.0]
+    assert linear(w, [np.float64(1.0), 2], 0.0).data == -3.5
+    with pytest.raises(TypeError, match="Value: data must be a real number.*Tensor"):
+        linear(w, torch.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="linear: 2 weights but 3 inputs"):
+        linear(w, [1.0, 2.0, 3.0])

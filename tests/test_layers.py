@@ -333,3 +333,12 @@ def test_mlp_dropout_only_in_training():
     model.eval()
     assert model(X2).data == base(X2).data
     assert "(dropout): Dropout(p=0.5)" in repr(model)
+
+
+def test_neuron_called_directly_on_numpy_input_works_like_a_list():
+    np = pytest.importorskip("numpy")
+    from nn import Neuron
+
+    n = Neuron(2, seed=0)
+    assert n(np.array([1.0, 2.0])).data == n([1.0, 2.0]).data
+    assert n([np.float64(1.0), 2.0]).data == n([1.0, 2.0]).data
