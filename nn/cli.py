@@ -14,7 +14,9 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -379,18 +381,34 @@ NO_DOT = (
 
 
 class _Output:
-    """The output folder and the list of files written to it, with a one-line note for each."""
+    """The output folder and the files written to it, with a one-line note for each.
+
+    Files are written into a staging folder first and moved into the output folder by
+    ``finish()``, so a run that fails or is interrupted part way (a --save that is refused, a
+    diverged model, Ctrl-C) leaves the output folder as it was, not half old and half new.
+    """
+
+    _open: list[_Output] = []  # not finished yet: main() removes their staging folders
 
     def __init__(self, folder: str) -> None:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise CLIError(f"--out {folder}: exists and is not a folder")
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.files: list[tuple[str, str]] = []
         self.skipped: list[str] = []
+        self._staging: Path | None = None
+        _Output._open.append(self)
 
     def path(self, name: str) -> Path:
-        return self.folder / name
+        """Where to write ``name`` until finish() moves it into the output folder."""
+        if self._staging is None:
+            # in the output folder, or the nearest folder above it that exists: the same
+            # file system, so finish() can move each file with one atomic rename
+            near = self.folder.absolute()
+            while not near.is_dir():
+                near = near.parent
+            self._staging = Path(tempfile.mkdtemp(prefix=f".{PROG}-staging-", dir=near))
+        return self._staging / name
 
     def wrote(self, name: str, note: str) -> None:
         self.files.append((name, note))
@@ -402,11 +420,25 @@ class _Output:
         plt.close(fig)
         self.wrote(name, note)
 
-    def report(self) -> str:
+    def finish(self) -> str:
+        """Move every file written into the output folder; returns the report of them."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self._staging is not None:
+            for staged in sorted(self._staging.iterdir()):
+                os.replace(staged, self.folder / staged.name)
+        self.discard()
         width = max((len(name) for name, _ in self.files), default=0)
         lines = [f"wrote to {self.folder}{os.sep}:"]
         lines += [f"  {name.ljust(width)}  {note}" for name, note in self.files]
         return "\n".join(lines)
+
+    def discard(self) -> None:
+        """Remove the staging folder and what is left in it (after finish: nothing)."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+        if self in _Output._open:
+            _Output._open.remove(self)
 
 
 def _versions() -> dict[str, Any]:
@@ -451,7 +483,7 @@ def _write_summary(
     summary["skipped"] = out.skipped
     _write_json(out.path("summary.json"), summary)
     out.wrote("summary.json", "config, seed, metrics, wall time and versions")
-    print(out.report())
+    print(out.finish())
 
 
 def _neuron_pictures(model: Any, X: list[list[float]], names: list[str], out: _Output) -> str:
@@ -712,6 +744,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _require_tqdm("train")
     if args.load is not None:
         return _evaluate_saved(args, started)
+    _check_save_path(args.save)
     out = _Output(args.out)
 
     from . import data
@@ -843,6 +876,19 @@ def _train_config(args: argparse.Namespace, ds: Dataset, loss: str, hidden: list
 CLI_KEY = "chainrule_cli"  # what the CLI adds to a model file: how to prepare data for it
 
 
+def _check_save_path(path: str | None) -> None:
+    """Refuse a --save path that cannot work before training, not after it."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        example = target / "model.json"
+        raise CLIError(f"--save {path}: is a folder; give a file name such as {example}")
+    folder = target.absolute().parent
+    if not folder.is_dir():
+        raise CLIError(f"--save {path}: no such folder {str(folder)!r}")
+
+
 def _save_model(model: Any, path: str, ds: Dataset, loss: str) -> None:
     """``model.save(path)`` plus what evaluating it later needs (loss, classes, scaling)."""
     evaluation = {
@@ -910,7 +956,7 @@ def _evaluate_saved(args: argparse.Namespace, started: float) -> int:
     }
     _write_json(out.path("summary.json"), summary)
     out.wrote("summary.json", "the evaluation's metrics")
-    print(out.report())
+    print(out.finish())
     return 0
 
 
@@ -1010,6 +1056,7 @@ def _cmd_search(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         parser.error(f"--grid: {exc}")
     if not args.no_progress:
         _require_tqdm("search")
+    _check_save_path(args.save)
     ds = _load_data(args)
     loss = args.loss or _default_loss(ds.task)
     _check_loss(loss, ds)
@@ -1081,7 +1128,7 @@ def _cmd_search(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         out.wrote("search.json", "every trial: parameters, mean and std score, fit time")
         _require_matplotlib("search --out")
         out.save_figure(result.plot(), "search.png", "score against each parameter")
-        print(out.report())
+        print(out.finish())
     if args.save is not None and result.best_model is not None:
         _save_model(result.best_model, args.save, ds, str(best.params.get("loss", loss)))
         print(f"saved the best model, refit on all the data, to {args.save}")
@@ -1418,6 +1465,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # usage errors exit with 2 here
     debug = getattr(args, "debug", False)
+    try:
+        return _run(args, debug)
+    finally:  # a run that failed or was interrupted: its files never reach --out
+        for out in list(_Output._open):
+            out.discard()
+
+
+def _run(args: argparse.Namespace, debug: bool) -> int:
     try:
         with _one_line_warnings():
             if args.command == "demo":

@@ -520,3 +520,29 @@ def test_summary_json_records_non_finite_numbers_as_strings(tmp_path):
     assert json.loads((tmp_path / "s.json").read_text()) == {
         "loss": [0.5, "inf", "nan"], "ok": {"a": 1},
     }
+
+
+def test_failed_train_leaves_the_output_folder_as_it_was(tmp_path):
+    first = run("train", "--dataset", "moons", "--epochs", "3", "--out", "res", "--no-progress",
+                cwd=tmp_path)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in (tmp_path / "res").iterdir()}
+    # a --save that cannot work is refused before training, naming the folder
+    nowhere = tmp_path / "nowhere" / "m.json"
+    bad_save = run("train", "--dataset", "circles", "--epochs", "3", "--out", "res",
+                   "--no-progress", "--save", nowhere, cwd=tmp_path)  # fmt: skip
+    assert_one_line_error(bad_save, "--save", "no such folder")
+    # a model that diverges cannot be saved: the pictures it made must not land in res/ either
+    diverged = run("train", "--dataset", "circles", "--epochs", "5", "--lr", "1e308", "--out",
+                   "res", "--no-progress", "--save", "m.json", cwd=tmp_path)  # fmt: skip
+    assert diverged.returncode == 1, diverged.stderr
+    after = {p.name: p.read_bytes() for p in (tmp_path / "res").iterdir()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no staging folder left
+
+
+def test_failed_train_into_a_new_folder_creates_nothing(tmp_path):
+    (tmp_path / "bad.csv").write_text("x,y\n1,2\n3\n", encoding="utf-8")
+    result = run("train", "--data", "bad.csv", "--out", "new/out", "--no-progress", cwd=tmp_path)
+    assert result.returncode == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
