@@ -719,16 +719,26 @@ def backpropagate(root: Value, grad: Scalar = 1.0, create_graph: bool = False) -
     Every node's ``.grad`` is set to d root / d node for this call; leaves then add back what
     they held before (accumulation). Use ``Value.backward`` rather than this.
     """
+    if create_graph and not MODES.recording:  # as in PyTorch: create_graph records, even
+        set_modes(True, MODES.anomaly)  # under no_grad (else second derivatives would be 0)
+        try:
+            return backpropagate(root, grad, create_graph)
+        finally:
+            set_modes(False, MODES.anomaly)
     if create_graph:
         seed: Any = grad if isinstance(grad, Value) else Value(grad)
     else:
         seed = _as_float(grad.data if isinstance(grad, Value) else grad, "backward(grad=...)")
     order, held = start_backward(root, seed)
-    if create_graph:
-        _chain_rule_graph(order)
-    else:
-        _chain_rule(order)
-    finish_backward(order, held)
+    try:
+        if create_graph:
+            _chain_rule_graph(order)
+        else:
+            _chain_rule(order)
+        finish_backward(order, held)
+    except BaseException:  # a hook raised, detect_anomaly, Ctrl-C: leaves keep their old grads
+        restore_leaves(order, held)
+        raise
     return order
 
 
@@ -751,7 +761,16 @@ def finish_backward(order: list[Value], held: list[tuple[Value, Any]]) -> None:
             if node._a is None and not math.isfinite(_data(node.grad)):
                 _raise_summed(node, node.grad)
     for node, old in held:
-        node.grad = old + node.grad
+        node.grad = node.grad if old is None else old + node.grad  # (None: torch's "no grad")
+
+
+def restore_leaves(order: list[Value], held: list[tuple[Value, Any]]) -> None:
+    """A backward pass stopped part way: give every leaf the grad it had before it."""
+    for node in order:
+        if node._a is None:
+            node.grad = 0.0
+    for node, old in held:
+        node.grad = old
 
 
 @contextmanager

@@ -16,13 +16,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _ModeContext:
     """Base of the mode context managers: restores the previous modes on exit, even on error.
 
-    Also works as a decorator: ``@no_grad()`` wraps a function in the context.
+    Also works as a decorator, with or without parentheses (``@no_grad()``, ``@no_grad``).
     """
 
     recording: bool | None = None
     anomaly: bool | None = None
 
-    def __init__(self) -> None:
+    def __new__(cls, fn: Any = None) -> Any:
+        self = super().__new__(cls)
+        if fn is None:
+            return self
+        if not callable(fn):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {fn!r:.60}")
+        self.__init__()
+        return self(fn)  # @no_grad without parentheses: the wrapped function
+
+    def __init__(self, fn: Any = None) -> None:
         self._saved: list[tuple[bool, bool]] = []  # a stack: one instance may be entered twice
 
     def __enter__(self) -> _ModeContext:
@@ -131,6 +140,7 @@ def value_and_grad(
     many = not isinstance(argnums, int)
     positions = tuple(argnums) if many else (argnums,)  # type: ignore[arg-type]
 
+    @enable_grad()  # as torch.func.grad: an outer no_grad does not turn gradients into 0
     def wrapped(*args: Any) -> tuple[Any, Any]:
         for i in positions:
             if not -len(args) <= i < len(args):
@@ -144,7 +154,11 @@ def value_and_grad(
         leaves = []
         for i in positions:
             a = args_list[i]
-            leaf = a if isinstance(a, Value) else Value(a, label=f"arg{i}")
+            # A Value argument gets a node of its own (a + 0), and the gradient is taken with
+            # respect to that node: only f's uses of this argument count, not uses of the same
+            # Value that f captured from outside (grad(lambda x: grad(lambda y: x * y)(x))
+            # is 1, not 2), while the outer grad still reaches a through the + node.
+            leaf = a + 0.0 if isinstance(a, Value) else Value(a, label=f"arg{i}")
             args_list[i] = leaf
             leaves.append(leaf)
         _RUNNING[0] += 1

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import Value
-from .functional import gradients, no_grad
+from .functional import enable_grad, gradients, no_grad
 
 __all__ = ["gradcheck", "GradcheckError", "numerical_gradient"]
 
@@ -94,7 +94,8 @@ def gradcheck(
     if not leaves:
         raise ValueError("gradcheck: inputs is empty; pass the numbers or Values to check")
     call = _caller(f)
-    out = call(leaves)
+    with enable_grad():  # an outer no_grad would make every analytic gradient 0
+        out = call(leaves)
     _as_number(out, "gradcheck")
     analytic = gradients(out, leaves) if isinstance(out, Value) else [0.0] * len(leaves)
     numeric = numerical_gradient(f, leaves, eps)

@@ -826,3 +826,27 @@ def test_linear_takes_numpy_numbers_and_refuses_tensors_by_name(torch):
         linear(w, torch.tensor([1.0, 2.0]))
     with pytest.raises(ValueError, match="linear: 2 weights but 3 inputs"):
         linear(w, [1.0, 2.0, 3.0])
+
+
+def test_failed_backward_leaves_every_leaf_grad_as_it_was():
+    from autograd import detect_anomaly
+
+    p, q = Value(1.0), Value(2.0)
+    p.grad, q.grad = 5.0, 0.0
+    y = (p * 2 + q).tanh()
+    handle = y.register_hook(lambda g: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        y.backward()
+    assert (p.grad, q.grad) == (5.0, 0.0)
+    handle.remove()
+    z = p * Value(1e308) * Value(1e308)  # its gradient overflows
+    with detect_anomaly(), pytest.raises(FloatingPointError):
+        z.backward()
+    assert p.grad == 5.0
+
+
+def test_a_leaf_grad_set_to_none_counts_as_no_gradient_like_torch():
+    p = Value(1.5)
+    p.grad = None
+    (p * 2).backward()
+    assert p.grad == 2.0

@@ -398,3 +398,48 @@ def test_detect_anomaly_catches_an_overflow_in_the_sum_of_finite_contributions()
     x.grad = 0.0
     with detect_anomaly(), pytest.raises(FloatingPointError, match="summed"):
         y.backward()
+
+
+def test_nested_grad_of_a_captured_argument_is_the_partial_derivative(torch):
+    # d/dx [ d/dy (x * y) at y = x ] = d/dx x = 1; taking the total derivative would give 2
+    assert grad(lambda x: grad(lambda y: x * y)(x))(2.0) == 1.0
+    assert grad(lambda x: x * grad(lambda y: x + y)(x))(2.0) == 1.0
+    f = torch.func.grad(lambda x: torch.func.grad(lambda y: x * y)(x))
+    assert f(torch.tensor(2.0, dtype=torch.float64)).item() == 1.0
+    v = Value(3.0)
+    _, (da, db) = value_and_grad(lambda a, b: a * b, argnums=(0, 1))(v, v)
+    assert (da.data, db.data) == (3.0, 3.0)
+
+
+def test_grad_and_gradcheck_ignore_an_outer_no_grad_like_torch_func():
+    with no_grad():
+        assert grad(lambda x: x * x)(3.0) == 6.0
+        assert value_and_grad(lambda x: x.sin())(0.0) == (0.0, 1.0)
+        from autograd import gradcheck
+
+        assert gradcheck(lambda x: x * x, [3.0])
+    assert fast_path_is_on()
+
+
+def test_backward_with_create_graph_records_even_under_no_grad():
+    x = Value(2.0)
+    y = x * x * x
+    with no_grad():
+        y.backward(create_graph=True)
+        assert not MODES.recording  # and no_grad is still on afterwards
+    assert isinstance(x.grad, Value) and x.grad.data == 12.0 and x.grad._children
+    first = x.grad
+    x.grad = 0.0
+    first.backward()
+    assert x.grad == 12.0  # d(3x^2)/dx at 2
+
+
+def test_no_grad_decorates_without_parentheses_too():
+    @no_grad
+    def predict(v):
+        return v * 3
+
+    assert predict(Value(1.0))._children == () and predict.__name__ == "predict"
+    assert fast_path_is_on()
+    with pytest.raises(TypeError, match=r"no_grad\(\) takes no arguments"):
+        no_grad(3)
