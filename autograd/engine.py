@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Union
@@ -38,14 +39,17 @@ Scalar = Union["Value", int, float]  # noqa: UP007  (a string forward reference 
 __all__ = ["Value", "RULES", "linear", "topological_order"]
 
 
-def _as_float(data: Any, where: str = "Value") -> float:
+def _as_float(data: Any, where: str = "Value", what: str = "data") -> float:
     """Convert ``data`` to a Python float, or raise TypeError naming its type."""
     if isinstance(data, float):
         return float(data)
     if isinstance(data, numbers.Real):  # int, bool, Fraction, numpy scalars
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int beyond 1.8e308
+            raise ValueError(f"{where}: {what} is too large for a float: {data!r:.60}") from None
     raise TypeError(
-        f"{where}: data must be a real number (float, int or bool), "
+        f"{where}: {what} must be a real number (float, int or bool) or a Value, "
         f"got {type(data).__name__} {data!r:.60}"
     )
 
@@ -71,7 +75,8 @@ class Value:
     # in _a as a tuple, with _b = _MANY. Two slots rather than a tuple of inputs: one object
     # per node instead of two, so the forward pass is 15% faster, and a third faster at 1e5
     # nodes with the garbage collector on (benchmarks/engine.py).
-    __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "_hooks")
+    # (__weakref__: detect_anomaly remembers where nodes were made without keeping them alive)
+    __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "_hooks", "__weakref__")
 
     def __init__(self, data: Any, label: str = "") -> None:
         if not isinstance(label, str):
@@ -110,7 +115,7 @@ class Value:
 
     def __add__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:  # (faster than isinstance; subclasses pass _constant)
-            other = _constant(other)
+            other = _constant(other, "+")
         # _node(self.data + other.data, self, other, "+"), written out: + and * make most
         # of every graph, and this makes them 15% faster. (So set_modes swaps these two.)
         v = _new(Value)
@@ -125,7 +130,7 @@ class Value:
 
     def __mul__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
-            other = _constant(other)
+            other = _constant(other, "*")
         v = _new(Value)  # _node(self.data * other.data, self, other, "*"), written out
         v.data = self.data * other.data
         v.grad = 0.0
@@ -140,7 +145,7 @@ class Value:
         if isinstance(other, Value):  # a Value exponent is differentiated too
             return _node(_power(self.data, other.data, "**"), self, other, "pow")
         # a constant exponent is kept as a constant leaf, so the graph shows it
-        n = Value(other)
+        n = _constant(other, "**")
         return _node(_power(self.data, n.data, "**"), self, n, "**")
 
     def exp(self) -> Value:
@@ -249,7 +254,7 @@ class Value:
         >>> m = a.max(b); m.backward(); (m.data, a.grad, b.grad)
         (3.0, 0.0, 1.0)
         """
-        other = other if isinstance(other, Value) else _constant(other)
+        other = other if isinstance(other, Value) else _constant(other, "max")
         a, b = self.data, other.data
         out = a if a >= b else b if b > a else a + b  # a + b: NaN spreads, as in torch.maximum
         return _node(out, self, other, "max")
@@ -260,29 +265,31 @@ class Value:
         return self * -1.0
 
     def __sub__(self, other: Scalar) -> Value:
-        return self + (-other if isinstance(other, Value) else -_as_float(other, "-"))
+        if isinstance(other, Value):
+            return self + (-other)
+        return self + -_as_float(other, "-", "the other operand")
 
     def __truediv__(self, other: Scalar) -> Value:
         if not isinstance(other, Value):
-            other = Value(other)
+            other = _constant(other, "/")
         if other.data == 0:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {other.data!r})")
         return self * other**-1
 
     def __radd__(self, other: Number) -> Value:
-        return _constant(other) + self
+        return _constant(other, "+") + self
 
     def __rsub__(self, other: Number) -> Value:
-        return Value(other) + (-self)
+        return _constant(other, "-") + (-self)
 
     def __rmul__(self, other: Number) -> Value:
-        return _constant(other) * self
+        return _constant(other, "*") * self
 
     def __rtruediv__(self, other: Number) -> Value:
-        return Value(other) / self
+        return _constant(other, "/") / self
 
     def __rpow__(self, other: Number) -> Value:
-        return Value(other) ** self
+        return _constant(other, "**") ** self
 
     def min(self, other: Scalar) -> Value:
         """The smaller of two: -max(-a, -b).
@@ -290,6 +297,7 @@ class Value:
         >>> Value(1.0).min(3.0).data
         1.0
         """
+        other = other if isinstance(other, Value) else _constant(other, "min")
         return -((-self).max(-other))
 
     # ---- comparisons: plain bools on .data, for sorting and `if` ----------------------------
@@ -313,6 +321,17 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def item(self) -> float:
+        """The float inside, as ``tensor.item()``: ``loss.item()``.
+
+        >>> Value(2.5).item()
+        2.5
+        """
+        return self.data
+
+    def __format__(self, spec: str) -> str:  # f"{loss:.4f}" formats the data, as torch does
+        return format(self.data, spec) if spec else repr(self)
+
     def __repr__(self) -> str:
         grad = self.grad if not isinstance(self.grad, Value) else f"Value({self.grad.data!r})"
         label = f", label={self.label!r}" if self.label else ""
@@ -320,13 +339,16 @@ class Value:
 
     # ---- backward ---------------------------------------------------------------------------
 
-    def backward(self, grad: Scalar = 1.0, create_graph: bool = False) -> None:
+    def backward(
+        self, grad: Scalar = 1.0, create_graph: bool = False, retain_graph: bool | None = None
+    ) -> None:
         """Fill in ``.grad`` of every Value this one depends on, by the chain rule.
 
         Leaves (Values not made by an op) *accumulate* across calls, as in PyTorch: call
         ``zero_grad`` or set ``.grad = 0.0`` between steps. Interior nodes restart from zero on
         each call, so two calls give leaves exactly twice the gradient. With
         ``create_graph=True`` gradients are Values themselves, so they can be differentiated.
+        ``retain_graph`` is accepted for PyTorch code and changes nothing: the graph is kept.
 
         >>> x = Value(3.0)
         >>> y = x * x
@@ -393,13 +415,13 @@ def _node(data: float, a: Any, b: Any, op: str) -> Value:
     return v
 
 
-def _constant(x: Any) -> Value:
-    """A plain number used in an op becomes a leaf Value (so the graph shows it)."""
+def _constant(x: Any, op: str) -> Value:
+    """A plain number used in op becomes a leaf Value (so the graph shows it)."""
     if type(x) is float:  # the common case, without Value.__init__'s checks: 25% faster
         return _FAST_NODE(x, None, None, "")
     if isinstance(x, Value):  # an instance of a subclass of Value: not a constant
         return x
-    return Value(x)
+    return _FAST_NODE(_as_float(x, op, "the other operand"), None, None, "")
 
 
 _MANY = object()  # in Value._b: the inputs are all in _a, as a tuple (see Value.__slots__)
@@ -869,7 +891,8 @@ class _Modes:
     recording = True  # False inside no_grad(): ops keep no inputs, so no graph is built
     anomaly = False  # True inside detect_anomaly(): non-finite results raise
     hooks = 0  # how many hooks are registered (backward skips looking for them when 0)
-    origins: dict[Value, str] = {}  # node -> the user's source line, recorded under anomaly
+    # node -> the user's source line, recorded under anomaly; weak, so graphs still go away
+    origins: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
 
 
 MODES = _Modes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -781,7 +782,7 @@ def test_fast_path_for_add_and_mul_agrees_with_their_rules_bit_for_bit():
 
 
 def test_subtracting_a_string_is_a_type_error_in_the_engines_words():
-    with pytest.raises(TypeError, match="-: data must be a real number.*got str"):
+    with pytest.raises(TypeError, match="-: the other operand must be a real number.*got str"):
         Value(1.0) - "a"
 
 
@@ -850,3 +851,46 @@ def test_a_leaf_grad_set_to_none_counts_as_no_gradient_like_torch():
     p.grad = None
     (p * 2).backward()
     assert p.grad == 2.0
+
+
+@pytest.mark.parametrize(
+    "bad_op, op",
+    [
+        (lambda x: x + "a", "+"), (lambda x: "a" * x, "*"), (lambda x: x / None, "/"),
+        (lambda x: x ** "a", "**"), (lambda x: x.max("a"), "max"), (lambda x: x.min(None), "min"),
+        (lambda x: x - [1], "-"), (lambda x: 2.0 ** Value(1.0) ** "a", "**"),
+    ],
+)  # fmt: skip
+def test_a_bad_operand_type_error_names_the_op_and_the_value(bad_op, op):
+    with pytest.raises(TypeError, match=rf"^{re.escape(op)}: the other operand must be a real"):
+        bad_op(Value(2.0))
+
+
+def test_an_int_too_large_for_a_float_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match=r"^\+: the other operand is too large for a float: 1000"):
+        Value(1.0) + 10**400
+    with pytest.raises(ValueError, match="Value: data is too large for a float"):
+        Value(10**400)
+
+
+def test_value_formats_and_gives_its_float_like_a_tensor():
+    x = Value(2.0, label="x")
+    assert f"{x:.3f}" == "2.000" and f"{x}" == repr(x) and x.item() == 2.0
+    (x * x).backward(retain_graph=True)  # accepted for PyTorch code: the graph is always kept
+    assert x.grad == 4.0
+
+
+def test_detect_anomaly_does_not_keep_graphs_alive():
+    import gc
+    import weakref
+
+    from autograd import detect_anomaly
+    from autograd.engine import MODES
+
+    with detect_anomaly():
+        y = (Value(1.0) * 2).tanh()
+        ref = weakref.ref(y)
+        assert len(MODES.origins) == 2
+        del y
+        gc.collect()
+        assert ref() is None and len(MODES.origins) == 0
