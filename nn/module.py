@@ -8,11 +8,14 @@ with list positions as numbers: ``layers.0.neurons.3.w.1``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import numbers
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -143,10 +146,19 @@ class Module:
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """Every parameter with its dotted name, in the order the attributes were set.
 
-        A parameter shared by two modules is yielded once, under its first name.
+        A parameter shared by two modules is yielded once, under its first name. A ``prefix``
+        is joined to each name with a dot, as in PyTorch and ``named_modules``.
+
+        >>> from autograd import Value
+        >>> class One(Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.w = [Value(1.0)]
+        >>> [name for name, _ in One().named_parameters(prefix="enc")]
+        ['enc.w.0']
         """
         seen: set[Value] = set()
-        for name, p in self._walk_parameters(prefix, set()):
+        start = f"{prefix}." if prefix else ""  # _walk_parameters glues names on directly
+        for name, p in self._walk_parameters(start, set()):
             if p not in seen:
                 seen.add(p)
                 yield name, p
@@ -275,10 +287,16 @@ class Module:
             value = state_dict[name]
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 bad.append(f"{name}={value!r:.40} ({type(value).__name__}, expected a float)")
-            elif not math.isfinite(float(value)):
+                continue
+            try:
+                number = float(value)
+            except OverflowError:  # an int or Fraction beyond float's range (~1.8e308)
+                bad.append(f"{name}={value!r:.40}... (too large for a float)")
+                continue
+            if not math.isfinite(number):
                 bad.append(f"{name}={value!r} (not finite)")
             else:
-                updates.append((p, float(value)))
+                updates.append((p, number))
         problems = []
         if strict and missing:
             problems.append(f"missing key(s): {_listed(missing)}")
@@ -301,8 +319,10 @@ class Module:
         The file holds a header (format, version, class, architecture) and the state dict,
         plus the JSON-able entries of ``extra`` (what a tool needs beside the weights; ``load``
         ignores them). It is written to a temporary file in the same folder and then renamed
-        over ``path``, so an interrupted save leaves any previous file intact. Non-finite
-        weights are refused.
+        over ``path``, so an interrupted save leaves any previous file intact. As with
+        ``open(path, "w")``, a new file gets the usual permissions (0o666 minus the umask), a
+        replaced file keeps its own, and a symlink is written through to its target. Non-finite
+        weights are refused; so is a path that is a folder or lies in a missing folder.
 
         >>> import json, os, tempfile
         >>> from nn import Neuron
@@ -333,19 +353,7 @@ class Module:
             raise ValueError(f"save: extra may not replace the file's own key(s) {clash}")
         document.update(extra or {})
         text = json.dumps(document, indent=1, allow_nan=False)
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)  # atomic on POSIX and Windows
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        _write_atomically(os.fspath(path), text + "\n")
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Load weights saved by ``save`` into this model; refuse (changing nothing) a bad file.
@@ -367,6 +375,60 @@ class Module:
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{where}: {exc}") from None
         return self
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` as ``open(path, "w")`` would, but all at once or not at all.
+
+    The text goes to a temporary file in the target's folder, is flushed to disk, and is then
+    renamed over the target (atomic on POSIX and Windows), so a reader never sees half a file.
+    """
+    where = f"save({path!r})"
+    target = os.path.realpath(path)  # a symlink is written through, as open() does; it stays
+    if os.path.islink(target):
+        raise OSError(errno.ELOOP, f"{where}: the symbolic link loops")
+    if os.path.isdir(target):
+        example = os.path.join(path, "model.json")
+        raise IsADirectoryError(f"{where}: is a folder; give a file name such as {example}")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        shown = folder if os.path.islink(path) else (os.path.dirname(path) or ".")
+        if os.path.exists(folder):
+            raise NotADirectoryError(f"{where}: {shown!r} is not a folder")
+        raise FileNotFoundError(f"{where}: no such folder {shown!r}")
+    try:  # a replaced file keeps its permissions; a new one gets open()'s (0o666 - umask)
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = _create_temporary(folder, os.path.basename(target))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            if mode is not None:
+                os.chmod(tmp, mode)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _create_temporary(folder: str, name: str) -> tuple[int, str]:
+    """A new hidden file beside the target, opened for writing: ``(fd, path)``.
+
+    Unlike ``tempfile.mkstemp`` (always 0o600) it asks for 0o666 as ``open()`` does, so the
+    operating system applies the umask (and any default ACL) exactly as for a plain open.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # another writer picked the same name: draw again
+            continue
+    raise FileExistsError(errno.EEXIST, f"no free temporary name in {folder!r}")
 
 
 def _indent_after_first(text: str) -> list[str]:
@@ -399,7 +461,13 @@ def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check the header of a model file; the state dict is checked by the loader."""
     where = f"load({os.fspath(path)!r})"
     with open(path, encoding="utf-8") as f:
-        text = f.read()
+        try:
+            text = f.read()
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{where}: not a valid model file: not UTF-8 text ({exc.reason} at byte "
+                f"{exc.start})"
+            ) from None
     try:
         document = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:  # json.JSONDecodeError is a ValueError

@@ -262,3 +262,48 @@ def test_standardize_applies_given_statistics_and_handles_constants():
 def test_bad_standardize_arguments(args, message):
     with pytest.raises(ValueError, match=message):
         data.standardize(*args)
+
+
+# ---- numpy integers as seeds and counts ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: data.make_moons(20, noise=0.1, seed=s),
+        lambda s: data.make_circles(20, noise=0.05, seed=s),
+        lambda s: data.make_spirals(20, n_classes=3, seed=s),
+        lambda s: data.make_xor(20, noise=0.1, seed=s),
+        lambda s: data.make_blobs(20, centers=3, seed=s),
+        lambda s: data.make_regression(20, noise=0.1, seed=s),
+        lambda s: data.train_test_split([[float(i)] for i in range(9)], list(range(9)), seed=s),
+        lambda s: list(data.batches([[0], [1], [2]], [0, 1, 2], 2, seed=s)),
+    ],
+    ids=["moons", "circles", "spirals", "xor", "blobs", "regression", "split", "batches"],
+)
+def test_numpy_integer_seed_gives_the_same_data_as_an_int(make):
+    np = pytest.importorskip("numpy")
+    for kind in (np.int64, np.int32, np.uint8):
+        assert make(kind(5)) == make(5)
+
+
+@pytest.mark.parametrize("seed", [5.0, True])
+def test_float_and_bool_seeds_are_still_refused(seed):
+    with pytest.raises(TypeError, match="rng/seed must be a random.Random, an int or None"):
+        data.make_moons(10, seed=seed)
+
+
+def test_numpy_integer_test_size_is_a_count():
+    np = pytest.importorskip("numpy")
+    X, y = data.make_moons(30, seed=0)
+    split = data.train_test_split(X, y, test_size=np.int64(5), seed=1)
+    assert split == data.train_test_split(X, y, test_size=5, seed=1)
+    assert len(split[1]) == 5
+    with pytest.raises(ValueError, match="test_size=30 gives 30 test rows of 30"):
+        data.train_test_split(X, y, test_size=np.int64(30))
+
+
+@pytest.mark.parametrize("test_size", [True, "5"])
+def test_bool_and_non_number_test_sizes_are_still_refused(test_size):
+    with pytest.raises(ValueError, match="test_size must be a fraction or a count"):
+        data.train_test_split([[0.0]] * 10, [0] * 10, test_size=test_size)

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import stat
 
 import pytest
 
@@ -390,3 +391,176 @@ def test_save_extra_entries_cannot_replace_the_files_own_keys(tmp_path):
     with pytest.raises(ValueError, match="state_dict"):
         Neuron(2, seed=0).save(path, extra={"state_dict": {}})
     assert path.read_text(encoding="utf-8") == "old"  # refused before anything was written
+
+
+# ---- audit fixes: prefixes, file modes, symlinks, clear path errors, bad files, numpy seeds -----
+
+
+def test_named_parameters_prefix_is_joined_with_a_dot_like_named_modules():
+    net = Net()
+    names = [name for name, _ in net.named_parameters(prefix="enc")]
+    assert names == ["enc." + name for name, _ in net.named_parameters()]
+    assert names[0] == "enc.first.w.0" and names[-1] == "enc.scale"
+    assert [n for n, _ in net.named_modules(prefix="enc")][1] == "enc.first"
+
+
+def test_named_parameters_prefix_matches_pytorch(torch):
+    seq = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    assert [n for n, _ in seq.named_parameters(prefix="enc")] == ["enc.0.weight", "enc.0.bias"]
+    ours = [n for n, _ in Neuron(1, seed=0).named_parameters(prefix="enc")]
+    assert ours == ["enc.w.0", "enc.b"]
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test and restore it afterwards."""
+    if os.name == "nt":
+        pytest.skip("POSIX file modes")
+    old = os.umask(0o022)
+    os.umask(old)
+
+    def set_umask(mask):
+        os.umask(mask)
+
+    yield set_umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize(
+    "mask, expected", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)], ids=["022", "027", "002"]
+)
+def test_save_gives_a_new_file_the_mode_open_would(tmp_path, umask, mask, expected):
+    umask(mask)
+    path = tmp_path / "m.json"
+    Neuron(2, seed=0).save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == expected
+    plain = tmp_path / "plain.txt"
+    with open(plain, "w"):
+        pass
+    assert stat.S_IMODE(plain.stat().st_mode) == expected  # the same as a plain open()
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604], ids=["644", "640", "604"])
+def test_save_over_an_existing_file_keeps_its_mode(tmp_path, umask, mode):
+    umask(0o077)  # would give 0o600 to a new file: the old file's mode must win
+    path = tmp_path / "m.json"
+    path.write_text("old")
+    path.chmod(mode)
+    Neuron(2, seed=0).save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert json.loads(path.read_text())["class"] == "Neuron"
+
+
+def _symlink(link, target):
+    try:
+        os.symlink(target, link)
+    except (OSError, NotImplementedError):
+        pytest.skip("symbolic links are not available here")
+
+
+def test_save_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path):
+    real_dir, link_dir = tmp_path / "real", tmp_path / "links"
+    real_dir.mkdir(), link_dir.mkdir()
+    target, link = real_dir / "model.json", link_dir / "latest.json"
+    target.write_text("old")
+    _symlink(link, target)
+    Neuron(2, seed=0).save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert json.loads(target.read_text())["class"] == "Neuron"
+    assert [p.name for p in real_dir.iterdir()] == ["model.json"]  # no temporary file left
+    assert [p.name for p in link_dir.iterdir()] == ["latest.json"]
+    assert Neuron(2).load(link).state_dict() == Neuron(2, seed=0).state_dict()
+
+
+def test_save_through_a_dangling_symlink_creates_its_target(tmp_path):
+    target, link = tmp_path / "model.json", tmp_path / "latest.json"
+    _symlink(link, target)
+    Neuron(2, seed=0).save(link)
+    assert link.is_symlink() and json.loads(target.read_text())["class"] == "Neuron"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.json", "model.json"]
+
+
+def test_save_into_a_missing_folder_names_the_folder_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        Neuron(2, seed=0).save(os.path.join("x", "y.json"))
+    assert str(info.value) == f"save({os.path.join('x', 'y.json')!r}): no such folder 'x'"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_below_a_file_says_it_is_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x").write_text("a file")
+    with pytest.raises(NotADirectoryError, match="'x' is not a folder"):
+        Neuron(2, seed=0).save(os.path.join("x", "y.json"))
+    assert [p.name for p in tmp_path.iterdir()] == ["x"]
+
+
+def test_save_to_a_folder_says_to_give_a_file_name_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        Neuron(2, seed=0).save("out")
+    example = os.path.join("out", "model.json")
+    assert str(info.value) == f"save('out'): is a folder; give a file name such as {example}"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_save_that_fails_mid_write_removes_its_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+
+    def broken_replace(src, dst):
+        raise KeyboardInterrupt  # any failure, even one that is not an Exception
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(KeyboardInterrupt):
+        Neuron(2, seed=0).save(path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_of_a_non_utf8_file_is_a_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_bytes(b'{"format": "chainrule.model", "class": "\xff\xfe"}')
+    model = MLP(2, [3, 1], seed=5)
+    before = model.state_dict()
+    for load in (model.load, load_model):
+        with pytest.raises(ValueError) as info:
+            load(path)
+        assert type(info.value) is ValueError  # not the bare UnicodeDecodeError
+        assert repr(str(path)) in str(info.value) and "not UTF-8" in str(info.value)
+    assert model.state_dict() == before
+
+
+def test_load_of_a_huge_integer_weight_is_a_value_error_naming_the_file(tmp_path):
+    doc = _good_document()
+    doc["state_dict"]["layers.0.neurons.0.b"] = 10**400
+    path = _write(tmp_path, json.dumps(doc))
+    model = MLP(2, [3, 1], seed=5)
+    before = model.state_dict()
+    with pytest.raises(ValueError) as info:
+        model.load(path)
+    message = str(info.value)
+    assert repr(str(path)) in message
+    assert "layers.0.neurons.0.b=1000" in message and "too large for a float" in message
+    assert model.state_dict() == before
+
+
+def test_load_state_dict_refuses_a_huge_integer_with_a_value_error():
+    model = Affine()
+    with pytest.raises(ValueError, match="b=1000.*too large for a float"):
+        model.load_state_dict({"w.0": 5.0, "w.1": 6.0, "b": 10**400})
+    assert model.state_dict() == {"w.0": 1.0, "w.1": 2.0, "b": 3.0}
+
+
+def test_numpy_integer_seed_builds_the_same_model_as_an_int():
+    np = pytest.importorskip("numpy")
+    for make in (
+        lambda s: MLP(2, [3, 1], seed=s),
+        lambda s: Layer(2, 3, seed=s),
+        lambda s: Neuron(2, seed=s),
+    ):
+        assert make(np.int64(7)).state_dict() == make(7).state_dict()
+    for bad in (7.0, True):
+        with pytest.raises(TypeError, match="rng/seed must be a random.Random, an int or None"):
+            MLP(2, [3, 1], seed=bad)
