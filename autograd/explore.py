@@ -122,7 +122,7 @@ def _full(x: Any) -> str:
 
 
 def _short(x: Any) -> str:
-    """A number as draw_dot writes it in a record (4 decimals, scientific when tiny or huge)."""
+    """A number as draw_dot writes it in a record: ``graph._num``, the one helper of all views."""
     return _num(_float(x))
 
 

@@ -31,14 +31,25 @@ __all__ = [
 
 
 def _num(v: Any) -> str:
-    """A number for a label: 4 decimals, or scientific when that would hide it (1e-7 -> 0.0000)."""
+    """A number as every view shows it (drawing, tree, steps, explorer): >= 4 significant digits.
+
+    Numbers in [0.01, 1e6) keep 4 decimals; smaller ones keep 4 significant digits, in fixed
+    point down to 1e-4 and scientific below (so -3 x 0.0001816 = -0.0005447 checks by hand,
+    where 4 decimals would show -3 x 0.0002 = -0.0005); 1e6 and above are scientific.
+
+    >>> [_num(v) for v in (2.0, -0.98661, 0.0, -0.00054475, 0.005, 1.5e-7, 2.5e8)]
+    ['2.0000', '-0.9866', '0.0000', '-0.0005447', '0.005000', '1.500e-07', '2.500e+08']
+    """
     if isinstance(v, Value):  # a gradient under create_graph=True is itself a Value
         v = v.data
     v = float(v)
     if not math.isfinite(v):
         return str(v)  # nan, inf, -inf
-    if v == 0 or 1e-4 <= abs(v) < 1e6:
+    size = abs(float(f"{v:.3e}"))  # |v| rounded to 4 significant digits picks the form
+    if v == 0 or (1e-2 <= size and abs(v) < 1e6):
         return f"{v:.4f}"
+    if 1e-4 <= size < 1e-2:
+        return f"{v:#.4g}"  # fixed point with 4 significant digits ("#" keeps trailing zeros)
     return f"{v:.3e}"
 
 
@@ -528,6 +539,7 @@ def draw_dot(
       parameter count); ``collapse_level="layer"`` draws one box per Layer call instead.
     - ``highlight=step``: a ``BackwardStep`` (from ``backward_steps``), or ``(node, input)``,
       draws that edge in red with ``local x upstream = contribution``; a Value outlines it.
+      A step, edge or Value that is not in the graph of ``root`` is a ValueError.
     - Graphs of more than ``max_nodes`` Values are refused (a ValueError) rather than hanging
       the notebook; collapse them or draw one sample's graph.
 
@@ -593,6 +605,7 @@ def draw_dot(
 
     hl_node, hl_input, hl_slot = _parse_highlight(highlight)
     hl_step = highlight if isinstance(highlight, BackwardStep) else None
+    _check_highlight(set(order), hl_node, hl_input, hl_slot, hl_step)
 
     graph = _graph_class()(
         format=fmt,
@@ -696,6 +709,55 @@ def _parse_highlight(highlight: Any) -> tuple[Value | None, Value | None, int | 
         "draw_dot: highlight must be a BackwardStep, a (node, input) tuple or a Value, "
         f"got {type(highlight).__name__}"
     )
+
+
+def _who(v: Any) -> str:
+    """A node as an error message names it: its label, else its op, else its number."""
+    if not isinstance(v, Value):
+        return repr(v)
+    if v.label:
+        return v.label
+    return f"[{v._op}]" if v._op else f"the leaf {_num(v.data)}"
+
+
+def _check_highlight(
+    nodes: set[Value],
+    node: Value | None,
+    child: Value | None,
+    slot: int | None,
+    step: BackwardStep | None,
+) -> None:
+    """A highlight must name something in the drawing; drawing nothing would hide the mistake."""
+    if node is None:
+        return
+    if not isinstance(node, Value) or node not in nodes:
+        if step is not None:
+            raise ValueError(
+                f"draw_dot: highlight step {step.index} ({_who(child)} <- {_who(node)}) was not "
+                "found in the graph of root: was it made by backward_steps of another graph?"
+            )
+        raise ValueError(
+            f"draw_dot: highlight node {_who(node)} was not found in the graph of root"
+        )
+    if child is None:
+        return
+    kids = node._children
+    if slot is None:
+        if not any(k is child for k in kids):
+            raise ValueError(
+                f"draw_dot: highlight ({_who(node)}, {_who(child)}) is not an edge of the graph: "
+                f"{_who(child)} is not an input of {_who(node)}"
+            )
+    elif not (isinstance(slot, int) and 0 <= slot < len(kids)):
+        raise ValueError(
+            f"draw_dot: highlight ({_who(node)}, {_who(child)}, {slot!r}) is not an edge of the "
+            f"graph: {_who(node)} has no input {slot!r} (it has {len(kids)})"
+        )
+    elif kids[slot] is not child:
+        raise ValueError(
+            f"draw_dot: highlight ({_who(node)}, {_who(child)}, {slot}) is not an edge of the "
+            f"graph: input {slot} of {_who(node)} is {_who(kids[slot])}, not {_who(child)}"
+        )
 
 
 def _highlight_edge(node: Value, slot: int, step: BackwardStep | None) -> dict[str, str]:

@@ -201,9 +201,13 @@ def plot_decision_boundary(
     """The regions a 2-D classifier assigns to each class, with the data points on top.
 
     The model is evaluated on a ``resolution`` x ``resolution`` grid under ``no_grad`` (and in
-    eval mode, restored after). One output: the class is ``score > threshold`` (0 for a
-    score or logit, as micrograd's demo; use 0.5 for a probability), shaded by the score,
-    with the boundary drawn as a line. Several outputs: the class is the argmax.
+    eval mode, restored after). Each region is filled with its class's flat colour (light);
+    the points are drawn in their label's colour, so a point in a region of another colour is
+    misclassified. One output: the class is ``score > threshold`` (0 for a score or logit, as
+    micrograd's demo; use 0.5 for a probability), with the line ``score = threshold`` drawn
+    where it crosses the plot. A point is class 1 when its label is the larger of two labels
+    (so -1/+1 and 0/1 both work); when y holds one label only, when that label is
+    ``> threshold``. Several outputs: the class is the argmax, and label k is class k.
 
     >>> from nn.layers import MLP
     >>> model = MLP(2, [4, 1], seed=0)
@@ -264,11 +268,14 @@ def plot_decision_boundary(
     ax.contourf(g0, g1, region, levels=levels, cmap=cmap, alpha=0.25)
     if score is not None and min(map(min, score)) < threshold < max(map(max, score)):
         ax.contour(g0, g1, score, levels=[threshold], colors="k", linewidths=1.0)
-    # a point's colour is its class: for two classes, the larger label is the positive side
+    # a point's colour is its class: for two classes, the larger label is the positive side;
+    # a single label is placed by the same rule as the regions, label > threshold
     if multi:
         point_class = [int(t) for t in labels]
+    elif len(classes) == 1:
+        point_class = [1 if t > threshold else 0 for t in labels]
     else:
-        point_class = [1 if t == classes[-1] and len(classes) > 1 else 0 for t in labels]
+        point_class = [1 if t == classes[-1] else 0 for t in labels]
     ax.scatter(
         x0s,
         x1s,

@@ -361,3 +361,25 @@ def _order(root):
     from autograd import topological_order
 
     return topological_order(root)
+
+
+def test_small_gradients_keep_four_significant_digits_on_the_page():
+    # tanh(x*w + b) at x=2, w=-3, b=1: d/dx = -0.00054475, which used to read -0.0005
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(1.0, label="b")
+    out = (x * w + b).tanh()
+    out.label = "out"
+    page = explore(out).html
+    data = page_data(page)
+    by_name = {n["name"]: n for n in data["nodes"]}
+    assert by_name["x"]["grad_short"] == "-0.0005447"
+    assert by_name["w"]["grad_short"] == "0.0003632"
+    assert by_name["out"]["locals"] == ["0.0001816"]  # 1 - tanh(-5)^2
+    into_x = next(s for s in data["backward"] if s["input"] == data["nodes"].index(by_name["x"]))
+    shown = (into_x["local_short"], into_x["upstream_short"], into_x["contribution_short"])
+    assert shown == ("-3.0000", "0.0001816", "-0.0005447")
+    assert (into_x["before_short"], into_x["after_short"]) == ("0.0000", "-0.0005447")
+    # the drawing's records say the same as the replayed text
+    assert "grad -0.0005447" in [t.text for t in page_svg(page).iter() if t.text]
+    for node in data["nodes"]:
+        if node["grad"]:
+            assert math.isclose(float(node["grad_short"]), node["grad"], rel_tol=5e-4)

@@ -247,6 +247,70 @@ def test_small_and_large_numbers_are_not_rounded_away():
     assert graph_module._num(float("nan")) == "nan"
 
 
+def tanh_neuron() -> tuple[Value, dict[str, Value]]:
+    """tanh(x*w + b) at x=2, w=-3, b=1: a saturated tanh, so every gradient is below 1e-3."""
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(1.0, label="b")
+    out = (x * w + b).tanh()
+    out.label = "out"
+    return out, {"x": x, "w": w, "b": b}
+
+
+@pytest.mark.parametrize(
+    "v, text",
+    [
+        (2.0, "2.0000"),  # the ordinary range keeps its 4 decimals
+        (-0.98661, "-0.9866"),
+        (1000.0, "1000.0000"),
+        (0.0123, "0.0123"),
+        (0.0, "0.0000"),  # exact zeros as before
+        (-0.0, "-0.0000"),
+        (-0.00054475, "-0.0005447"),  # small: 4 significant digits, not -0.0005
+        (0.005, "0.005000"),
+        (0.00999949, "0.009999"),
+        (0.0099996, "0.0100"),  # rounds up into the ordinary range: its look
+        (9.99996e-5, "0.0001000"),  # rounds up to 1e-4: fixed point
+        (9.9994e-5, "9.999e-05"),
+        (1.5e-7, "1.500e-07"),
+    ],
+)
+def test_numbers_are_shown_with_four_significant_digits_at_any_size(v, text):
+    assert graph_module._num(v) == text
+
+
+def test_every_shown_number_is_within_four_significant_digits_of_the_float():
+    for k in range(-15, 9):
+        for m in (1.0, 1.23456789, -2.7182818, 5.55555, -9.87654321):
+            v = m * 10.0**k
+            shown = float(graph_module._num(v))
+            error = abs(shown - v)
+            if 0.0099 < abs(v) < 0.1:  # the ordinary look, 4 decimals, gives 3 digits here
+                assert error <= 5e-5, (v, graph_module._num(v))
+            else:
+                assert error <= 5e-4 * abs(v), (v, graph_module._num(v))
+
+
+def test_small_gradients_keep_four_digits_in_every_view(capsys):
+    # chainrule graph "tanh(x*w+b)" --set x=2 w=-3 b=1 prints d/dx = -0.00054475: the
+    # drawing, the tree and the steps must agree with it, not show -0.0005
+    out, v = tanh_neuron()
+    steps = list(backward_steps(out))
+    assert "x  data 2.0000  grad -0.0005447" in tree_text(out)
+    assert "w  data -3.0000  grad 0.0003632" in out.tree()
+    print_graph(out)
+    assert "b  data 1.0000  grad 0.0001816" in capsys.readouterr().out
+    assert "{ x | data 2.0000 | grad -0.0005447 }" in draw_dot(out).source
+    into_x = next(s for s in steps if s.input is v["x"])
+    assert str(into_x).endswith(
+        "local -3.0000 x upstream 0.0001816 = -0.0005447; x.grad is now -0.0005447"
+    )
+    red = [a for _, _, a in edges(draw_dot(out, highlight=into_x).source) if "local" in a]
+    assert "local -3.0000 × upstream 0.0001816" in red[0] and "= -0.0005447" in red[0]
+    # every number in the tree reads back to within 4 significant digits of the node's own
+    for node in topological_order(out):
+        shown = float(re.search(r"grad (\S+)", tree_text(node)).group(1))
+        assert math.isclose(shown, node.grad, rel_tol=5e-4)
+
+
 def test_color_by_grad_darkest_colours_get_white_text():
     scale = graph_module._GradScale([1e-6, 1.0])
     assert scale.font(1e-6) == "white" and scale.font(1.0) == "black"
@@ -444,6 +508,34 @@ def test_highlight_shows_the_numbers_of_the_steps_moment():
     step_label = [a for _, _, a in edges(draw_dot(y, highlight=first).source) if "local" in a]
     pair_label = [a for _, _, a in edges(draw_dot(y, highlight=(y, x)).source) if "local" in a]
     assert "upstream 1.0000" in step_label[0] and "upstream 10.0000" in pair_label[0]
+
+
+def test_highlight_of_a_step_from_another_graph_is_an_error_naming_it():
+    o, _ = micrograd_neuron()
+    twin, _ = micrograd_neuron()  # the same numbers, other Values
+    step = next(s for s in backward_steps(twin) if s.input.label == "w1")
+    where = re.escape(f"highlight step {step.index} (w1 <- x1*w1)")
+    with pytest.raises(ValueError, match=where + ".*not found in the graph"):
+        draw_dot(o, highlight=step)
+
+
+def test_highlight_of_a_pair_that_is_not_an_edge_is_an_error_naming_it():
+    o, v = micrograd_neuron()
+    with pytest.raises(ValueError, match=r"\(o, w1\) is not an edge.*w1 is not an input of o"):
+        draw_dot(o, highlight=(o, v["w1"]))
+    stranger = Value(1.0, label="stranger")
+    with pytest.raises(ValueError, match="highlight node stranger was not found"):
+        draw_dot(o, highlight=(stranger, v["w1"]))
+    with pytest.raises(ValueError, match="highlight node stranger was not found"):
+        draw_dot(o, highlight=stranger)
+    x = Value(3.0, label="x")
+    y = x * Value(2.0, label="two")
+    y.label = "y"
+    with pytest.raises(ValueError, match=r"input 1 of y is two, not x"):
+        draw_dot(y, highlight=(y, x, 1))
+    with pytest.raises(ValueError, match=r"y has no input 2"):
+        draw_dot(y, highlight=(y, x, 2))
+    assert graph_module._HIGHLIGHT in draw_dot(y, highlight=(y, x, 0)).source
 
 
 # ---- rendering, saving, no dot -----------------------------------------------------------------

@@ -125,6 +125,36 @@ def test_decision_boundary_of_a_known_rule_is_where_the_score_changes_sign():
     assert colours[0] == colours[2] != colours[1] == colours[3]  # by class
 
 
+def point_colours(fig) -> list[tuple]:
+    return [tuple(c) for c in fig.axes[0].collections[-1].get_facecolors()]
+
+
+@pytest.mark.parametrize(
+    "labels, threshold, side",
+    [
+        ([1, 1], 0.0, 1),  # +1 labels: the positive side, whichever classes y happens to hold
+        ([-1, -1], 0.0, 0),
+        ([0, 0], 0.0, 0),
+        ([1.0, 1.0], 0.5, 1),  # probabilities against 0.5
+        ([0.0, 0.0], 0.5, 0),
+    ],
+)
+def test_decision_boundary_with_one_class_colours_points_by_their_label(labels, threshold, side):
+    def model(x):  # score x0 - 0.3: the boundary is the vertical line x0 = 0.3
+        return x[0] - 0.3
+
+    X = [[-1.0, 0.0], [1.0, 0.0]]
+    both = point_colours(plot_decision_boundary(model, X, [-1, 1], resolution=5))
+    negative, positive = both  # the two-class colours: class 0, class 1
+    one = point_colours(plot_decision_boundary(model, X, labels, resolution=5, threshold=threshold))
+    assert one == [positive if side else negative] * 2
+
+
+def test_decision_boundary_docstring_says_what_it_draws():
+    doc = plot_decision_boundary.__doc__
+    assert "shaded by the score" not in doc and "flat colour" in doc
+
+
 def test_decision_boundary_of_an_mlp_runs_in_eval_mode_without_a_graph():
     from nn.layers import Dropout
 
