@@ -942,8 +942,10 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
 
     It sets ``.grad`` exactly as ``backward()`` does (same order of operations, so the final
     gradients are bit for bit equal; hooks run as in backward): interior nodes restart from
-    zero, leaves accumulate. Walk it to the end; a walk abandoned half way leaves half-done
-    gradients. Pass a step to ``draw_dot(root, highlight=step)`` to see its edge.
+    zero, leaves accumulate. A walk given up half way (the iterator closed or deleted, or an
+    error) puts every leaf's grad back as it was, as a failed ``backward()`` does; interior
+    nodes keep the partial grads of the steps taken. Pass a step to
+    ``draw_dot(root, highlight=step)`` to see its edge.
 
     >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
     >>> for step in backward_steps(y):
@@ -960,18 +962,22 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     order, held = _engine.start_backward(root, seed)
     check = _engine.MODES.anomaly
     index = 0
-    for node in reversed(order):
-        if node._hooks:
-            _engine._run_hooks(node)
-        children = node._children
-        if not children:
-            continue
-        g = node.grad
-        if check:
-            _engine._check_node(node, g)
-        for slot, (child, local) in enumerate(zip(children, node._local_grads)):
-            contribution = local * g
-            child.grad += contribution
-            yield BackwardStep(index, node, child, slot, local, g, contribution, child.grad)
-            index += 1
-    _engine.finish_backward(order, held)
+    try:
+        for node in reversed(order):
+            if node._hooks:
+                _engine._run_hooks(node)
+            children = node._children
+            if not children:
+                continue
+            g = node.grad
+            if check:
+                _engine._check_node(node, g)
+            for slot, (child, local) in enumerate(zip(children, node._local_grads)):
+                contribution = local * g
+                child.grad += contribution
+                yield BackwardStep(index, node, child, slot, local, g, contribution, child.grad)
+                index += 1
+        _engine.finish_backward(order, held)
+    except BaseException:  # GeneratorExit when the walk is closed or deleted half way
+        _engine.restore_leaves(order, held)
+        raise

@@ -799,3 +799,16 @@ def test_backward_steps_under_detect_anomaly_catches_a_leaf_sum_that_overflows_l
     y = x * 1e308 + x * 1e308 + x * 1e308  # each use passes back a finite 1e308
     with detect_anomaly(), pytest.raises(FloatingPointError, match="summed"):
         list(backward_steps(y))
+
+
+def test_a_backward_steps_walk_given_up_half_way_gives_the_leaves_their_grads_back():
+    x = Value(2.0, label="x")
+    x.grad = 10.0
+    y = x * x
+    walk = backward_steps(y)
+    next(walk)
+    assert x.grad == 2.0  # this walk's partial grad, while it runs
+    del walk  # given up: closed by the garbage collector
+    assert x.grad == 10.0
+    y.backward()
+    assert x.grad == 14.0  # 10 held + 2x
