@@ -894,3 +894,35 @@ def test_detect_anomaly_does_not_keep_graphs_alive():
         del y
         gc.collect()
         assert ref() is None and len(MODES.origins) == 0
+
+
+def test_backwards_sort_walks_the_graph_in_topological_orders_order():
+    import random
+
+    from autograd.engine import _sort
+
+    rng = random.Random(0)
+    for _ in range(200):
+        leaves = [Value(rng.uniform(-1, 1)) for _ in range(4)]
+        nodes = list(leaves)
+        for _ in range(rng.randint(1, 25)):
+            kind = rng.random()
+            a, b = rng.choice(nodes), rng.choice(nodes)
+            if kind < 0.3:
+                nodes.append(a + b)
+            elif kind < 0.6:
+                nodes.append(a * rng.choice([b, 2.0]))
+            elif kind < 0.8:
+                nodes.append(a.tanh())
+            else:
+                picked = rng.sample(nodes, min(3, len(nodes)))
+                nodes.append(linear(picked, [rng.choice(nodes) for _ in picked], rng.random()))
+        root = nodes[-1]
+        for n in nodes:
+            n.grad = rng.choice([0.0, 1.5])
+        expected = topological_order(root)
+        before = {n: n.grad for n in expected}
+        order, held = _sort(root)
+        assert order == expected
+        assert all(n.grad == 0.0 for n in order)
+        assert held == [(n, before[n]) for n in order if n._a is None and before[n] != 0.0]
