@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterable, Iterator
@@ -490,13 +491,15 @@ def _graph_class() -> Any:
             *,
             skip_existing: bool | None = False,
         ) -> Any:
-            """``save("graph.svg")`` writes the picture in the format its extension names.
+            """``save("graph.svg")`` writes the picture in the format its extension names
+            (one of ``PICTURE_FORMATS``).
 
-            Otherwise (no extension, .dot/.gv, or graphviz's own arguments, as ``render()``
+            Otherwise (another extension or none, or graphviz's own arguments, as ``render()``
             passes them) it is graphviz's ``Digraph.save``: the DOT source.
             """
             ext = Path(filename).suffix.lower() if filename is not None else ""
-            if ext not in ("", ".dot", ".gv") and directory is None and skip_existing is False:
+            picture = ext.lstrip(".") in PICTURE_FORMATS
+            if picture and directory is None and skip_existing is False:
                 return save(self, filename)  # type: ignore[arg-type]
             return super().save(filename, directory=directory, skip_existing=skip_existing)
 
@@ -801,9 +804,25 @@ def save(graph_or_root: Any, path: str | os.PathLike[str], **draw_kwargs: Any) -
         return path
     if not ext:
         raise ValueError(f"save: cannot tell the format of {str(path)!r}: add .svg or .png")
-    data = graph.pipe(format=ext)
+    if ext not in PICTURE_FORMATS:
+        raise ValueError(
+            f"save: cannot write .{ext} files ({str(path)!r}); use one of "
+            + ", ".join(f".{e}" for e in (*PICTURE_FORMATS, "dot", "gv"))
+        )
+    try:
+        data = graph.pipe(format=ext)
+    except subprocess.CalledProcessError as exc:  # e.g. graphviz-pure has no .pdf
+        said = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+        raise RuntimeError(
+            f"save: dot could not write .{ext} ({str(path)!r}): "
+            f"{said[-1] if said else exc}; .svg and .png always work"
+        ) from None
     path.write_bytes(data)
     return path
+
+
+PICTURE_FORMATS = ("svg", "png", "jpg", "jpeg", "gif", "webp", "pdf", "ps")
+"""The picture formats ``save`` writes (through ``dot``; .pdf and .ps need system Graphviz)."""
 
 
 # ---- text rendering -------------------------------------------------------------------------

@@ -812,3 +812,26 @@ def test_a_backward_steps_walk_given_up_half_way_gives_the_leaves_their_grads_ba
     assert x.grad == 10.0
     y.backward()
     assert x.grad == 14.0  # 10 held + 2x
+
+
+def test_save_refuses_a_format_it_cannot_write_naming_the_extension(tmp_path):
+    y = Value(2.0, label="x") * 3
+    for name in ("g.txt", "g.html", "g.json", "g.bmp"):
+        with pytest.raises(ValueError, match=r"save: cannot write \.\w+ files .*use one of \.svg"):
+            save(y, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    source = Path(draw_dot(y).save(tmp_path / "g.txt"))  # the graph's own save: graphviz's
+    assert source.read_text().startswith("digraph")
+
+
+def test_save_explains_a_format_dot_cannot_write(tmp_path, monkeypatch):
+    import subprocess
+
+    def refuse(*args, **kwargs):
+        raise subprocess.CalledProcessError(1, ["dot"], stderr=b'Format: "pdf" not recognized.')
+
+    graph = draw_dot(Value(2.0) * 3)
+    monkeypatch.setattr(type(graph), "pipe", refuse)
+    with pytest.raises(RuntimeError, match=r'save: dot could not write \.pdf .*"pdf" not recog'):
+        save(graph, tmp_path / "g.pdf")
+    assert not (tmp_path / "g.pdf").exists()
