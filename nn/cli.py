@@ -928,7 +928,16 @@ def _evaluate_saved(args: argparse.Namespace, started: float) -> int:
         raise CLIError(f"--load {path}: another architecture: {'; '.join(mismatch)}")
     ds = _load_data(args, meta)
     loss = args.loss or meta.get("loss") or _default_loss(ds.task)
-    _check_loss(loss, ds)
+    try:
+        _check_loss(loss, ds)
+    except CLIError:
+        if args.loss:
+            raise
+        trained = f"{meta.get('dataset')!r} ({meta.get('task')})" if meta else "another task"
+        raise CLIError(
+            f"--load {path}: the model was trained for {trained} with loss {loss}, which does "
+            f"not fit {ds.name} ({_task_words(ds)}); pass --loss to evaluate it another way"
+        ) from None
     if model.nin != len(ds.X[0]):
         raise CLIError(
             f"--load {path}: the model takes {model.nin} inputs but {ds.name} has "

@@ -546,3 +546,11 @@ def test_failed_train_into_a_new_folder_creates_nothing(tmp_path):
     result = run("train", "--data", "bad.csv", "--out", "new/out", "--no-progress", cwd=tmp_path)
     assert result.returncode == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_load_on_data_its_loss_does_not_fit_names_the_model_not_a_flag(tmp_path):
+    trained = run("train", "--dataset", "moons", "--epochs", 2, "--hidden", 4, "--no-progress",
+                  "--save", "m.json", cwd=tmp_path)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    result = run("train", "--load", "m.json", "--dataset", "iris", cwd=tmp_path)
+    assert_one_line_error(result, "m.json", "trained for 'moons'", "pass --loss")
