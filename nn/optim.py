@@ -535,16 +535,33 @@ class AdamW(Adam):
 # ---- learning-rate schedules ---------------------------------------------------------------
 
 
-class LRScheduler:
-    """Base class of learning-rate schedules: sets ``group["lr"]`` at each ``step()``.
+def _check_optimizer(where: str, optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"{where}: optimizer must be an Optimizer (SGD, Adam, ...), "
+            f"got {type(optimizer).__name__}"
+        )
 
-    Call ``sched.step()`` once per epoch (or per batch), after ``opt.step()``. The
-    schedule's ``last_epoch`` counts those calls; the learning rate after t calls is a
-    closed-form function of t and of each group's starting rate ``base_lrs`` (saved in
-    ``group["initial_lr"]`` by the first schedule made for the optimizer, as in PyTorch).
-    Creating a schedule sets the rate for t = 0. Subclasses define ``_lr(base_lr, t)``.
-    Because the rate is a closed form (PyTorch's values, without its step-to-step rounding
-    drift), a rate set by hand lasts until the next ``step()``.
+
+class LRScheduler:
+    """Base class of learning-rate schedules: each ``step()`` updates every ``group["lr"]``.
+
+    Call ``sched.step()`` once per epoch (or per batch), after ``opt.step()``; ``last_epoch``
+    counts those calls. As in PyTorch, a step applies the schedule's rule to the rate each
+    group holds *now* (the chainable form: multiply by gamma, by a cosine ratio, ...), not a
+    formula of t alone. So a rate set by hand in ``opt.param_groups[i]["lr"]`` is scheduled
+    from at the next step, and two schedules stepped together on one optimizer compose (their
+    factors multiply). Used alone, a schedule follows the closed form in its docstring, with
+    PyTorch's exact values (the same rounding).
+
+    ``base_lrs`` are the groups' starting rates, ``group["initial_lr"]`` (set by the first
+    schedule made for the optimizer, as in PyTorch); only closed-form steps use them (a
+    ``SequentialLR`` phase starting at its milestone, cosine's first step up from eta_min).
+    Creating a schedule performs epoch 0 (most keep the current rates; ``LinearLR``
+    multiplies them by ``start_factor``). A group added with ``add_param_group`` later is
+    scheduled from its own rate by the chainable rules, as in PyTorch; a closed-form step
+    needs its base rate, which it lacks, so that ``step()`` raises a ValueError (PyTorch fails
+    there too). Subclasses define ``get_lr`` (the rule) and ``_closed_form_lr``.
 
     >>> from autograd import Value
     >>> opt = SGD([Value(1.0)], lr=1.0)
@@ -553,28 +570,53 @@ class LRScheduler:
     ...     opt.step(); sched.step()
     >>> sched.get_last_lr(), sched.last_epoch
     ([0.125], 3)
+    >>> opt.param_groups[0]["lr"] = 1.0        # set by hand: the schedule goes on from here
+    >>> opt.step(); sched.step(); sched.get_last_lr()
+    [0.5]
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"{type(self).__name__}: optimizer must be an Optimizer (SGD, Adam, ...), "
-                f"got {type(optimizer).__name__}"
-            )
+        _check_optimizer(type(self).__name__, optimizer)
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [float(group["initial_lr"]) for group in optimizer.param_groups]
         self.last_epoch = 0
         self._last_lr: list[float] = []
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Epoch 0: the rule at t = 0 applied to the current rates (PyTorch's initial step)."""
         self._apply(self.get_lr())
 
-    def _lr(self, base_lr: float, t: int) -> float:
+    def get_lr(self) -> list[float]:
+        """Each group's rate at ``last_epoch``, computed from its current ``group["lr"]``.
+
+        ``step()`` calls this after advancing ``last_epoch``. Calling it yourself applies the
+        rule once more to the current rates; read the rates with ``get_last_lr()`` instead.
+        """
         raise NotImplementedError
 
-    def get_lr(self) -> list[float]:
-        """The learning rate of each group at ``last_epoch`` (use ``get_last_lr`` to read it)."""
-        return [self._lr(base_lr, self.last_epoch) for base_lr in self.base_lrs]
+    def _closed_form_lr(self, base_lr: float, t: int) -> float:
+        """The rate at epoch t of a group that started at ``base_lr`` and was left alone."""
+        raise NotImplementedError
+
+    def _base_lr(self, i: int) -> float:
+        """Group i's starting rate, for a closed-form step; a clear error for a newer group."""
+        if i >= len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}: parameter group {i} was added (add_param_group) after "
+                f"this schedule was made, so it has no base_lr for the closed form needed at "
+                f"epoch {self.last_epoch}; make the schedule after adding every group"
+            )
+        return self.base_lrs[i]
+
+    def _restart(self) -> None:
+        """Go to epoch 0 by the closed form (how ``SequentialLR`` starts a phase, as PyTorch)."""
+        count = len(self.optimizer.param_groups)
+        lrs = [self._closed_form_lr(self._base_lr(i), 0) for i in range(count)]
+        self.last_epoch = 0
+        self._apply(lrs)
 
     def _apply(self, lrs: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs):
@@ -582,9 +624,14 @@ class LRScheduler:
         self._last_lr = list(lrs)
 
     def step(self) -> None:
-        """Advance one epoch (or batch) and set every group's ``lr``."""
+        """Advance one epoch (or batch) and update every group's ``lr`` by the rule."""
         self.last_epoch += 1
-        self._apply(self.get_lr())
+        try:
+            lrs = self.get_lr()
+        except ValueError:
+            self.last_epoch -= 1  # a refused step leaves the schedule where it was
+            raise
+        self._apply(lrs)
 
     def get_last_lr(self) -> list[float]:
         """The learning rate of each parameter group set by the last ``step()``."""
@@ -605,8 +652,8 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict``; checks names and types first and changes nothing on error.
 
-        Like PyTorch, this does not touch the optimizer's rates: load the optimizer's own
-        state dict too (or call ``step()``, which recomputes them).
+        Like PyTorch, this does not touch the optimizer's rates, and the next ``step()``
+        goes on from them: load the optimizer's own state dict too (it holds the rates).
         """
         self._check_state_dict(state_dict, f"{type(self).__name__}.load_state_dict")
         self._apply_state_dict(state_dict)
@@ -642,7 +689,8 @@ def _check_like(where: str, key: str, value: Any, current: Any) -> None:
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs, as PyTorch's.
 
-    lr_t = base_lr * gamma ** (t // step_size)
+    At step t: lr <- lr * gamma when t is a multiple of step_size, else lr is kept.
+    Used alone: lr_t = base_lr * gamma ** (t // step_size).
 
     >>> from autograd import Value
     >>> sched = StepLR(SGD([Value(1.0)], lr=1.0), step_size=2, gamma=0.5)
@@ -659,14 +707,20 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
-    def _lr(self, base_lr: float, t: int) -> float:
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if t == 0 or t % self.step_size != 0:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self, base_lr: float, t: int) -> float:
         return base_lr * self.gamma ** (t // self.step_size)
 
 
 class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch, as PyTorch's.
 
-    lr_t = base_lr * gamma ** t
+    At step t: lr <- lr * gamma. Used alone: lr_t = base_lr * gamma ** t.
 
     >>> from autograd import Value
     >>> sched = ExponentialLR(SGD([Value(1.0)], lr=0.1), gamma=0.5)
@@ -679,25 +733,35 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer)
 
-    def _lr(self, base_lr: float, t: int) -> float:
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self, base_lr: float, t: int) -> float:
         return base_lr * self.gamma**t
 
 
 class CosineAnnealingLR(LRScheduler):
     """Follow half a cosine from ``base_lr`` down to ``eta_min`` over ``T_max`` epochs.
 
-    lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2
+    At step t, PyTorch's recursive form (c_t = 1 + cos(pi * t / T_max))::
 
-    Past T_max the cosine rises again (period 2 T_max), exactly as PyTorch's recursive form
-    does; stop stepping (or use ``SequentialLR``) to stay at eta_min.
+        lr <- eta_min + (lr - eta_min) * c_t / c_(t-1)
+        lr <- lr + (base_lr - eta_min) * (1 - cos(pi / T_max)) / 2    where c_(t-1) = 0
+
+    (c_(t-1) = 0 at t = T_max + 1, 3 T_max + 1, ..., where lr is at eta_min.) Used alone:
+    lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2, and past T_max the
+    cosine rises again (period 2 T_max); stop stepping (or use ``SequentialLR``) to stay at
+    eta_min.
 
     >>> from autograd import Value
     >>> sched = CosineAnnealingLR(SGD([Value(1.0)], lr=1.0), T_max=4)
     >>> lrs = []
-    >>> for _ in range(4):
+    >>> for _ in range(8):
     ...     sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
     >>> lrs
-    [0.8536, 0.5, 0.1464, 0.0]
+    [0.8536, 0.5, 0.1464, 0.0, 0.1464, 0.5, 0.8536, 1.0]
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
@@ -706,7 +770,21 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer)
 
-    def _lr(self, base_lr: float, t: int) -> float:
+    def get_lr(self) -> list[float]:
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        if t == 0:
+            return [group["lr"] for group in groups]
+        if (t - 1 - T) % (2 * T) == 0:  # c_(t-1) = 1 + cos(pi) = 0: rise by the closed form
+            lrs = []
+            for i, group in enumerate(groups):
+                step_up = (self._base_lr(i) - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                lrs.append(group["lr"] + step_up)
+            return lrs
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]
+
+    def _closed_form_lr(self, base_lr: float, t: int) -> float:
         return (
             self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max)) / 2
         )
@@ -715,8 +793,10 @@ class CosineAnnealingLR(LRScheduler):
 class LinearLR(LRScheduler):
     """Scale the learning rate linearly from ``start_factor`` to ``end_factor``, as PyTorch's.
 
-    lr_t = base_lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) /
-    total_iters); after ``total_iters`` epochs the factor stays at ``end_factor``.
+    With f_t = start_factor + (end_factor - start_factor) * min(t, total_iters) / total_iters:
+    creating the schedule does lr <- lr * start_factor (= f_0), then step t does
+    lr <- lr * f_t / f_(t-1), i.e. nothing after ``total_iters``. Used alone:
+    lr_t = base_lr * f_t.
 
     >>> from autograd import Value
     >>> sched = LinearLR(SGD([Value(1.0)], lr=1.0), start_factor=0.25, total_iters=3)
@@ -745,7 +825,19 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer)
 
-    def _lr(self, base_lr: float, t: int) -> float:
+    def get_lr(self) -> list[float]:
+        t, n = self.last_epoch, self.total_iters
+        start, change = self.start_factor, self.end_factor - self.start_factor
+        groups = self.optimizer.param_groups
+        if t == 0:
+            return [group["lr"] * start for group in groups]
+        if t > n:
+            return [group["lr"] for group in groups]
+        # f_t / f_(t-1) = 1 + change / (n * start + (t - 1) * change), PyTorch's form
+        ratio = 1.0 + change / (n * start + (t - 1) * change)
+        return [group["lr"] * ratio for group in groups]
+
+    def _closed_form_lr(self, base_lr: float, t: int) -> float:
         progress = min(t, self.total_iters) / self.total_iters
         return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
 
@@ -755,7 +847,11 @@ class SequentialLR(LRScheduler):
 
     ``schedulers[0]`` runs for epochs 0 .. milestones[0] - 1, then ``schedulers[1]`` starts
     from its own epoch 0, and so on; there is one milestone fewer than schedules. All must
-    drive the same optimizer. Schedules can nest (a SequentialLR inside another).
+    drive the same optimizer. Each ``step()`` steps only the schedule in charge. Creating
+    this sets every rate back to ``initial_lr`` and starts ``schedulers[0]``; at a milestone
+    the next schedule starts by its closed form at epoch 0 (from ``base_lrs``), as in PyTorch,
+    so a rate set by hand (or another schedule's factor) does not carry across a milestone.
+    Schedules can nest (a SequentialLR inside another; PyTorch fails on that).
 
     >>> from autograd import Value
     >>> opt = SGD([Value(1.0)], lr=1.0)
@@ -799,15 +895,37 @@ class SequentialLR(LRScheduler):
         self.milestones = milestones
         super().__init__(optimizer)
 
+    def _initial_step(self) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        first = self._schedulers[0]
+        first.last_epoch = 0
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def _restart(self) -> None:
+        self._schedulers[0]._restart()
+        self.last_epoch = 0
+        self._last_lr = self._schedulers[0].get_last_lr()
+
+    def _in_charge(self, t: int) -> tuple[LRScheduler, bool]:
+        """The schedule running at epoch t, and whether it starts there."""
+        i = bisect_right(self.milestones, t)
+        return self._schedulers[i], i > 0 and self.milestones[i - 1] == t
+
     def get_lr(self) -> list[float]:
-        """The rates of the schedule in charge at ``last_epoch``, at its own local epoch."""
-        i = bisect_right(self.milestones, self.last_epoch)
-        start = self.milestones[i - 1] if i > 0 else 0
-        current = self._schedulers[i]
-        current.last_epoch = self.last_epoch - start
-        lrs = current.get_lr()
-        current._last_lr = list(lrs)
-        return lrs
+        """The rule of the schedule in charge at ``last_epoch`` applied to the current rates."""
+        return self._in_charge(self.last_epoch)[0].get_lr()
+
+    def step(self) -> None:
+        """Advance one epoch: step the schedule in charge, or start the next at its milestone."""
+        current, starts = self._in_charge(self.last_epoch + 1)
+        if starts:
+            current._restart()
+        else:
+            current.step()
+        self.last_epoch += 1
+        self._last_lr = current.get_last_lr()
 
     def state_dict(self) -> dict[str, Any]:
         """Its own state plus each scheduler's (under ``"_schedulers"``)."""
@@ -859,10 +977,7 @@ class LinearWarmup(SequentialLR):
         after: LRScheduler | None = None,
     ) -> None:
         _check_int("LinearWarmup", "warmup_steps", warmup_steps, 1)
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"LinearWarmup: optimizer must be an Optimizer, got {type(optimizer).__name__}"
-            )
+        _check_optimizer("LinearWarmup", optimizer)
         if after is not None and not isinstance(after, LRScheduler):
             raise TypeError(
                 f"LinearWarmup: after must be a schedule or None, got {type(after).__name__}"

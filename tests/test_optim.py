@@ -263,19 +263,220 @@ SCHEDULE_CASES = {
             opt, [o.LinearLR(opt, 0.1, total_iters=3), o.StepLR(opt, step_size=10, gamma=0.5)], [3]
         ),
     ),
+    "CosineAnnealingLR T_max=1": (lambda o, opt: o.CosineAnnealingLR(opt, T_max=1),) * 2,
+    "LinearLR down to 0": (lambda o, opt: o.LinearLR(opt, 1.0, end_factor=0.0, total_iters=10),)
+    * 2,
 }
+
+
+SCHEDULE_STEPS = 100  # past T_max (12) of the cosine cases several times
+
+
+def group_lrs(opt):
+    return [group["lr"] for group in opt.param_groups]
+
+
+def two_group_sgd(module, tensor):
+    """An SGD with two groups (lr 0.1, and 0.03 of its own), ours or PyTorch's."""
+    groups = [{"params": [tensor(1.0)]}, {"params": [tensor(2.0)], "lr": 0.03}]
+    return module.SGD(groups, lr=0.1)
+
+
+def lr_history(opt, scheds, steps=SCHEDULE_STEPS, by_hand=None):
+    """Every group's lr at the start and after each epoch, which steps every schedule in order.
+
+    ``by_hand`` maps an epoch to ``new_lr(group_index, lr)``, applied after that epoch's steps.
+    """
+    history = [group_lrs(opt)]
+    for t in range(1, steps + 1):
+        opt.step()
+        for sched in scheds:
+            sched.step()
+        assert list(scheds[-1].get_last_lr()) == group_lrs(opt)
+        if by_hand and t in by_hand:
+            for i, group in enumerate(opt.param_groups):
+                group["lr"] = by_hand[t](i, group["lr"])
+        history.append(group_lrs(opt))
+    return history
+
+
+def both_lr_histories(torch, make_ours, make_theirs, steps=SCHEDULE_STEPS, by_hand=None):
+    """lr_history for our schedules and PyTorch's, each made by ``make(module, optimizer)``."""
+    opt = two_group_sgd(optim, Value)
+    ours = lr_history(opt, make_ours(optim, opt), steps, by_hand)
+    topt = two_group_sgd(torch.optim, lambda v: torch.tensor(v, requires_grad=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch warns when params have no grad
+        theirs = lr_history(topt, make_theirs(torch.optim.lr_scheduler, topt), steps, by_hand)
+    return ours, theirs
+
+
+def assert_same_lrs(ours, theirs, what):
+    assert len(ours) == len(theirs), what
+    for t, (a, b) in enumerate(zip(ours, theirs)):
+        assert_all_close(a, b, f"{what}, epoch {t}")
+
+
+def alone(make):
+    return lambda o, opt: [make(o, opt)]
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("name", list(SCHEDULE_CASES))
-def test_schedule_matches_pytorch_over_50_steps(torch, name):
+def test_schedule_alone_matches_pytorch_over_100_steps(torch, name):
     make_ours, make_theirs = SCHEDULE_CASES[name]
-    opt = optim.SGD([Value(1.0)], lr=0.1)
-    topt = torch.optim.SGD([torch.tensor(1.0, requires_grad=True)], lr=0.1)
+    assert_same_lrs(*both_lr_histories(torch, alone(make_ours), alone(make_theirs)), name)
+
+
+# Two (or more) schedules on one optimizer, all stepped each epoch: PyTorch's chaining.
+CHAINED_CASES = {
+    "ExponentialLR then StepLR": lambda o, opt: [o.ExponentialLR(opt, 0.9), o.StepLR(opt, 3, 0.5)],
+    "StepLR then ExponentialLR": lambda o, opt: [o.StepLR(opt, 3, 0.5), o.ExponentialLR(opt, 0.9)],
+    "LinearLR then CosineAnnealingLR": lambda o, opt: [
+        o.LinearLR(opt, start_factor=0.25, total_iters=6),
+        o.CosineAnnealingLR(opt, T_max=20, eta_min=0.001),
+    ],
+    "CosineAnnealingLR then LinearLR": lambda o, opt: [
+        o.CosineAnnealingLR(opt, T_max=20, eta_min=0.001),
+        o.LinearLR(opt, start_factor=0.25, total_iters=6),
+    ],
+    "SequentialLR then ExponentialLR": lambda o, opt: [
+        o.SequentialLR(
+            opt, [o.LinearLR(opt, 0.1, total_iters=5), o.CosineAnnealingLR(opt, T_max=30)], [5]
+        ),
+        o.ExponentialLR(opt, 0.98),
+    ],
+    "three schedules": lambda o, opt: [
+        o.StepLR(opt, 7, 0.5),
+        o.ExponentialLR(opt, 0.97),
+        o.CosineAnnealingLR(opt, T_max=12, eta_min=0.002),
+    ],
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(CHAINED_CASES))
+def test_two_schedulers_on_one_optimizer_compose_like_torch(torch, name):
+    make = CHAINED_CASES[name]
+    assert_same_lrs(*both_lr_histories(torch, make, make), name)
+
+
+def test_exponential_and_step_schedules_multiply_their_factors():
+    opt = optim.SGD([Value(1.0)], lr=1.0)
+    scheds = [optim.ExponentialLR(opt, 0.9), optim.StepLR(opt, 3, 0.5)]
+    lrs = [lrs[0] for lrs in lr_history(opt, scheds, steps=4)]
+    assert_all_close(lrs, [1.0, 0.9, 0.81, 0.729 * 0.5, 0.6561 * 0.5], "0.9 ** t * 0.5 ** (t // 3)")
+
+
+# lrs set by hand after the steps of epochs 4, 12 (cosine's eta_min, before its step back up)
+# and 40; SequentialLR loses a hand-set lr at its next milestone, as PyTorch does.
+BY_HAND = {
+    4: lambda i, lr: 0.05 * (i + 1),
+    12: lambda i, lr: 3 * lr + 0.01,
+    40: lambda i, lr: lr / 2,
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(SCHEDULE_CASES) + ["ExponentialLR then StepLR"])
+def test_lr_set_by_hand_is_scheduled_from_like_torch(torch, name):
+    if name in SCHEDULE_CASES:
+        make_ours, make_theirs = map(alone, SCHEDULE_CASES[name])
+    else:
+        make_ours = make_theirs = CHAINED_CASES[name]
+    ours, theirs = both_lr_histories(torch, make_ours, make_theirs, by_hand=BY_HAND)
+    assert_same_lrs(ours, theirs, name)
+
+
+def test_lr_set_by_hand_is_kept_by_a_step_that_does_not_change_it():
+    opt = optim.SGD([Value(1.0)], lr=1.0)
+    sched = optim.StepLR(opt, step_size=3, gamma=0.5)
+    opt.param_groups[0]["lr"] = 0.2
+    lrs = [lrs[0] for lrs in lr_history(opt, [sched], steps=4)]
+    assert lrs == [0.2, 0.2, 0.2, 0.1, 0.1]
+
+
+# Schedules whose rule needs no base_lr over the epochs run (cosine's T_max is beyond them).
+ADDED_GROUP_CASES = {
+    "StepLR": lambda o, opt: [o.StepLR(opt, 3, 0.5)],
+    "ExponentialLR": lambda o, opt: [o.ExponentialLR(opt, 0.9)],
+    "LinearLR": lambda o, opt: [o.LinearLR(opt, start_factor=0.25, total_iters=6)],
+    "CosineAnnealingLR": lambda o, opt: [o.CosineAnnealingLR(opt, T_max=40, eta_min=0.001)],
+    "ExponentialLR then StepLR": CHAINED_CASES["ExponentialLR then StepLR"],
+}
+
+
+def add_group_after(opt, scheds, tensor, epochs=2):
+    """Run ``epochs`` epochs, then add a group (lr 0.07) that the schedules never saw."""
+    lr_history(opt, scheds, steps=epochs)
+    opt.add_param_group({"params": [tensor(3.0)], "lr": 0.07})
+    return scheds
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(ADDED_GROUP_CASES))
+def test_param_group_added_after_the_schedule_is_scheduled_from_its_lr_like_torch(torch, name):
+    make = ADDED_GROUP_CASES[name]
+    new = lambda v: torch.tensor(v, requires_grad=True)  # noqa: E731
+    ours, theirs = both_lr_histories(
+        torch,
+        lambda o, opt: add_group_after(opt, make(o, opt), Value),
+        lambda o, opt: add_group_after(opt, make(o, opt), new),
+        steps=30,
+    )
+    assert len(ours[-1]) == 3
+    assert_same_lrs(ours, theirs, name)
+
+
+# Steps that need the closed form (so a base_lr), which PyTorch fails on with a zip error.
+CLOSED_FORM_CASES = {
+    "CosineAnnealingLR past T_max": (lambda o, opt: o.CosineAnnealingLR(opt, T_max=3), 4),
+    "SequentialLR at its milestone": (
+        lambda o, opt: o.SequentialLR(opt, [o.ExponentialLR(opt, 0.5), o.StepLR(opt, 2)], [3]),
+        3,
+    ),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(CLOSED_FORM_CASES))
+def test_param_group_added_after_the_schedule_raises_a_clear_error_where_torch_fails(torch, name):
+    make, failing_epoch = CLOSED_FORM_CASES[name]
+    topt = two_group_sgd(torch.optim, lambda v: torch.tensor(v, requires_grad=True))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PyTorch warns when params have no grad
-        expected = schedule_lrs(topt, make_theirs(torch.optim.lr_scheduler, topt))
-    assert_all_close(schedule_lrs(opt, make_ours(optim, opt)), expected, name)
+        warnings.simplefilter("ignore")
+        new = lambda v: torch.tensor(v, requires_grad=True)  # noqa: E731
+        tsched = add_group_after(topt, [make(torch.optim.lr_scheduler, topt)], new, epochs=1)[0]
+        lr_history(topt, [tsched], steps=failing_epoch - 2)
+        with pytest.raises(ValueError):
+            tsched.step()
+    opt = two_group_sgd(optim, Value)
+    sched = add_group_after(opt, [make(optim, opt)], Value, epochs=1)[0]
+    lr_history(opt, [sched], steps=failing_epoch - 2)
+    before = (sched.state_dict(), group_lrs(opt))
+    with pytest.raises(ValueError, match="parameter group 2 was added \\(add_param_group\\)"):
+        sched.step()
+    assert (sched.state_dict(), group_lrs(opt)) == before
+
+
+@pytest.mark.torch
+def test_resumed_schedule_goes_on_from_the_saved_lr_like_torch(torch):
+    def make(o, opt):
+        phases = [o.LinearLR(opt, 0.1, total_iters=5), o.CosineAnnealingLR(opt, 30, 0.001)]
+        return [o.SequentialLR(opt, phases, [5])]
+
+    by_hand = {20: lambda i, lr: lr / 2}  # just before saving: the saved optimizer holds it
+    opt = two_group_sgd(optim, Value)
+    scheds = make(optim, opt)
+    first = lr_history(opt, scheds, steps=20, by_hand=by_hand)
+    saved = json.loads(json.dumps({"opt": opt.state_dict(), "sched": scheds[0].state_dict()}))
+    opt = two_group_sgd(optim, Value)
+    scheds = make(optim, opt)  # made before loading the optimizer, as PyTorch advises
+    opt.load_state_dict(saved["opt"])
+    scheds[0].load_state_dict(saved["sched"])
+    rest = lr_history(opt, scheds, steps=SCHEDULE_STEPS - 20)
+    _, theirs = both_lr_histories(torch, make, make, by_hand=by_hand)
+    assert_same_lrs(first + rest[1:], theirs, "resumed at epoch 20")
 
 
 @pytest.mark.torch
