@@ -713,11 +713,11 @@ def _sort(root: Value) -> tuple[list[Value], list[tuple[Value, Any]]]:
             g = node.grad
             if g is seen:  # met before through another path
                 continue
-            if g != 0.0 and node._a is None:  # interior grads restart: no need to keep them
-                hold((node, g))  # (a Value grad is never == 0.0, so it is kept too)
-            node.grad = seen
+            node.grad = seen  # (an interior node's old grad is not kept: it restarts)
             a = node._a
-            if a is None:  # a leaf needs nothing before it
+            if a is None:  # a leaf (here only when the root is one) needs nothing before it
+                if g != 0.0:  # (a Value grad is never == 0.0, so it is kept too)
+                    hold((node, g))
                 place(node)
                 continue
             push(node)
