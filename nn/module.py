@@ -519,8 +519,31 @@ def load_model(path: str | os.PathLike[str]) -> Module:
             f"load_model({os.fspath(path)!r}): cannot rebuild a {document['class']!r}; "
             f"known: {', '.join(sorted(_REGISTRY))}. Build the model yourself and call .load(path)"
         )
+    # every size in an architecture (nin, nout, each of nouts) is at most its parameter count,
+    # so a size larger than the file's weights is a bad file: refuse it before building
+    weights = len(document["state_dict"])
+    oversized = [size for size in _sizes(document["architecture"]) if size > weights]
+    if oversized:
+        size = max(oversized)
+        shown = str(size) if size < 10**12 else f"about 10^{int(size.bit_length() * 0.30103)}"
+        raise ValueError(
+            f"load_model({os.fspath(path)!r}): bad architecture: size {shown} but the file "
+            f"holds {weights} weights"
+        )
     try:
         model = cls.from_architecture(document["architecture"])  # type: ignore[attr-defined]
     except (TypeError, ValueError, KeyError) as exc:
         raise ValueError(f"load_model({os.fspath(path)!r}): bad architecture: {exc}") from None
     return model.load(path)
+
+
+def _sizes(architecture: Any) -> Iterator[int]:
+    """Every int (not bool) anywhere in an architecture record."""
+    if isinstance(architecture, dict):
+        for value in architecture.values():
+            yield from _sizes(value)
+    elif isinstance(architecture, list):
+        for value in architecture:
+            yield from _sizes(value)
+    elif isinstance(architecture, int) and not isinstance(architecture, bool):
+        yield architecture

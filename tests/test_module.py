@@ -564,3 +564,17 @@ def test_numpy_integer_seed_builds_the_same_model_as_an_int():
     for bad in (7.0, True):
         with pytest.raises(TypeError, match="rng/seed must be a random.Random, an int or None"):
             MLP(2, [3, 1], seed=bad)
+
+
+def test_load_model_refuses_a_huge_architecture_before_building_it(tmp_path):
+    import json
+
+    from nn import MLP, load_model
+
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["architecture"]["nin"] = 10**400
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=r"size about 10\^\d+ but the file holds 13"):
+        load_model(path)
