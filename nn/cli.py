@@ -1009,6 +1009,12 @@ def _cmd_graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
     from .expression import parse_expression
 
+    if args.expression is None:  # `--set x=1 "x*x"`: --set took the expression as a value
+        loose = [item for item in args.set if "=" not in item]
+        if len(loose) != 1:
+            parser.error("the following arguments are required: expression")
+        args.expression = loose[0]
+        args.set = [item for item in args.set if "=" in item]
     try:
         values = parse_assignments(args.set)
     except ValueError as exc:
@@ -1376,7 +1382,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("graph", help="draw and differentiate an expression like tanh(x*w + b)",
                        description=GRAPH_HELP, formatter_class=_FORMATTER)
-    p.add_argument("expression", help='e.g. "tanh(x*w + b)" (quote it)')
+    p.add_argument("expression", nargs="?", help='e.g. "tanh(x*w + b)" (quote it)')
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                    help="the variables' values, e.g. --set x=1 w=-3 b=2")
     p.add_argument("-o", "--output", metavar="FILE", help="draw the graph to FILE (.svg, .png...)")

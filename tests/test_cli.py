@@ -554,3 +554,11 @@ def test_load_on_data_its_loss_does_not_fit_names_the_model_not_a_flag(tmp_path)
     assert trained.returncode == 0, trained.stderr
     result = run("train", "--load", "m.json", "--dataset", "iris", cwd=tmp_path)
     assert_one_line_error(result, "m.json", "trained for 'moons'", "pass --loss")
+
+
+def test_graph_takes_the_expression_after_set_too(tmp_path):
+    result = run("graph", "--set", "x=1", "w=2", "x*w", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "d/dx = 2" in result.stdout and "d/dw = 1" in result.stdout
+    missing = run("graph", "--set", "x=1", cwd=tmp_path)
+    assert missing.returncode == 2 and "required: expression" in missing.stderr
