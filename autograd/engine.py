@@ -773,6 +773,8 @@ def backpropagate(root: Value, grad: Scalar = 1.0, create_graph: bool = False) -
         seed: Any = grad if isinstance(grad, Value) else Value(grad)
     else:
         seed = _as_float(grad.data if isinstance(grad, Value) else grad, "backward(grad=...)")
+    if MODES.in_hooks:  # called by a hook, in the middle of another backward pass
+        return _backpropagate_nested(root, seed, create_graph)
     order, held = start_backward(root, seed)
     try:
         if create_graph:
@@ -783,6 +785,36 @@ def backpropagate(root: Value, grad: Scalar = 1.0, create_graph: bool = False) -
     except BaseException:  # a hook raised, detect_anomaly, Ctrl-C: leaves keep their old grads
         restore_leaves(order, held)
         raise
+    return order
+
+
+def _backpropagate_nested(root: Value, seed: Any, create_graph: bool) -> list[Value]:
+    """backward() run by a hook: the pass that called the hook must find its grads intact.
+
+    Nodes shared with that pass hold its partial sums, so every grad of this graph is set
+    aside: afterwards leaves get their old grad plus this call's (they accumulate), and
+    interior nodes get back what the outer pass had summed so far.
+    """
+    order = topological_order(root)
+    saved = [(node, node.grad) for node in order]
+    for node in order:
+        node.grad = 0.0
+    root.grad = seed
+    try:
+        if create_graph:
+            _chain_rule_graph(order)
+        else:
+            _chain_rule(order)
+        finish_backward(order, [])
+    except BaseException:
+        for node, g in saved:
+            node.grad = g
+        raise
+    for node, old in saved:
+        if node._a is not None:
+            node.grad = old
+        elif old is not None:
+            node.grad = old + node.grad
     return order
 
 
@@ -838,10 +870,14 @@ def _nonzero(g: Any) -> bool:
 
 
 def _run_hooks(node: Value) -> None:
-    for hook in list(node._hooks or ()):
-        replaced = hook(node.grad)
-        if replaced is not None:
-            node.grad = replaced
+    MODES.in_hooks += 1  # a hook may call backward() itself (see _backpropagate_nested)
+    try:
+        for hook in list(node._hooks or ()):
+            replaced = hook(node.grad)
+            if replaced is not None:
+                node.grad = replaced
+    finally:
+        MODES.in_hooks -= 1
 
 
 def _chain_rule(order: list[Value]) -> None:
@@ -913,6 +949,7 @@ class _Modes:
     recording = True  # False inside no_grad(): ops keep no inputs, so no graph is built
     anomaly = False  # True inside detect_anomaly(): non-finite results raise
     hooks = 0  # how many hooks are registered (backward skips looking for them when 0)
+    in_hooks = 0  # > 0 while hooks run: a backward() then is nested in another
     # node -> the user's source line, recorded under anomaly; weak, so graphs still go away
     origins: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
 

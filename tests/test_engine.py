@@ -926,3 +926,25 @@ def test_backwards_sort_walks_the_graph_in_topological_orders_order():
         assert order == expected
         assert all(n.grad == 0.0 for n in order)
         assert held == [(n, before[n]) for n in order if n._a is None and before[n] != 0.0]
+
+
+def test_backward_called_by_a_hook_on_an_overlapping_graph_matches_torch(torch):
+    a = Value(1.5)
+    s = a * a
+    m = s.sin()
+    out = m * s
+    m.register_hook(lambda g: (s * 10).backward())
+    out.backward()
+
+    ta = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    ts = ta * ta
+    tm = ts.sin()
+    tout = tm * ts
+    def inner(g):
+        with torch.enable_grad():  # torch runs hooks with grad mode off
+            (ts * 10).backward(retain_graph=True)
+
+    tm.register_hook(inner)
+    tout.backward(retain_graph=True)
+    assert a.grad == pytest.approx(ta.grad.item(), rel=1e-12)
+    assert s.grad == pytest.approx(math.sin(2.25) + 2.25 * math.cos(2.25), rel=1e-12)
