@@ -116,10 +116,16 @@ def gradients(
     (0.0, 0.0)
     """
     order = topological_order(output)
-    with grads_set_aside(order):  # leaves hold only this call's gradient
-        backpropagate(output, 1.0, create_graph)
-        in_graph = set(order)
-        return [node.grad if node in in_graph else 0.0 for node in inputs]
+    # every grad of the graph is set aside and put back, so even when a hook calls this in the
+    # middle of a backward pass, the plain backward (not the nested one) is the right one
+    in_hooks, MODES.in_hooks = MODES.in_hooks, 0
+    try:
+        with grads_set_aside(order):  # leaves hold only this call's gradient
+            backpropagate(output, 1.0, create_graph)
+            in_graph = set(order)
+            return [node.grad if node in in_graph else 0.0 for node in inputs]
+    finally:
+        MODES.in_hooks = in_hooks
 
 
 _RUNNING = [0]  # how many value_and_grad calls are evaluating their f right now
