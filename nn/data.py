@@ -49,13 +49,6 @@ def _check_n(n_samples: Any, least: int = 1) -> int:
     return n_samples
 
 
-def _rng(seed: Any) -> Any:
-    """``make_rng`` that also takes any integer type as a seed (numpy's ``np.int64`` too)."""
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        seed = int(seed)
-    return make_rng(seed)
-
-
 def _check_noise(noise: Any) -> float:
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
@@ -94,7 +87,7 @@ def make_moons(
     """
     _check_n(n_samples, 2)
     noise = _check_noise(noise)
-    gen = _rng(seed)
+    gen = make_rng(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
     X = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_out)]
@@ -120,7 +113,7 @@ def make_circles(
     noise = _check_noise(noise)
     if not 0 <= factor < 1:
         raise ValueError(f"make_circles: factor must be in [0, 1), got {factor!r}")
-    gen = _rng(seed)
+    gen = make_rng(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
     outer = _linspace(0.0, 2 * math.pi, n_out, endpoint=False)
@@ -157,7 +150,7 @@ def make_spirals(
     noise = _check_noise(noise)
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
         raise ValueError(f"make_spirals: n_classes must be an int >= 1, got {n_classes!r}")
-    gen = _rng(seed)
+    gen = make_rng(seed)
     X: Rows = []
     y: list[int] = []
     for c, count in enumerate(_split_counts(n_samples, n_classes)):
@@ -181,7 +174,7 @@ def make_xor(n_samples: int = 100, noise: float = 0.0, seed: Any = None) -> tupl
     """
     _check_n(n_samples, 1)
     noise = _check_noise(noise)
-    gen = _rng(seed)
+    gen = make_rng(seed)
     X = [[gen.uniform(-1.0, 1.0), gen.uniform(-1.0, 1.0)] for _ in range(n_samples)]
     y = [int((a > 0) != (b > 0)) for a, b in X]
     return _finish(X, y, noise, gen, shuffle=False)
@@ -207,7 +200,7 @@ def make_blobs(
     _check_n(n_samples, 1)
     if not cluster_std >= 0:
         raise ValueError(f"make_blobs: cluster_std must be >= 0, got {cluster_std!r}")
-    gen = _rng(seed)
+    gen = make_rng(seed)
     if isinstance(centers, int) and not isinstance(centers, bool):
         if centers < 1:
             raise ValueError(f"make_blobs: centers must be >= 1, got {centers!r}")
@@ -251,7 +244,7 @@ def make_regression(
         raise ValueError(
             f"make_regression: x_range must be (low, high) with low < high, got {x_range!r}"
         )
-    gen = _rng(seed)
+    gen = make_rng(seed)
     xs = [gen.uniform(lo, hi) for _ in range(n_samples)]
     y = [math.sin(x) + (gen.gauss(0.0, noise) if noise > 0 else 0.0) for x in xs]
     return [[x] for x in xs], y
@@ -329,7 +322,7 @@ def train_test_split(
             f"train_test_split: test_size={test_size!r} gives {n_test} test rows of {n}; "
             "both parts must be non-empty"
         )
-    gen = _rng(seed)
+    gen = make_rng(seed)
     if stratify is None:
         order = list(range(n))
         if shuffle:
@@ -388,7 +381,7 @@ def batches(
         raise ValueError(f"batches: batch_size must be an int >= 1, got {batch_size!r}")
     order = list(range(len(X)))
     if shuffle:
-        _rng(seed).shuffle(order)
+        make_rng(seed).shuffle(order)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         yield [X[i] for i in idx], [y[i] for i in idx]

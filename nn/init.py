@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,6 +44,7 @@ def make_rng(rng: Any = None) -> Any:
     """A random number generator from a ``random.Random``, an int seed or None.
 
     None gives Python's global ``random`` module (seeded by ``random.seed``), like micrograd.
+    Any integer type is a seed (numpy's ``np.int64`` too); bools are not.
 
     >>> make_rng(0).random() == make_rng(0).random()
     True
@@ -53,11 +55,11 @@ def make_rng(rng: Any = None) -> Any:
         return random
     if isinstance(rng, random.Random):
         return rng
-    if isinstance(rng, bool) or not isinstance(rng, int):
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
         raise TypeError(
             f"rng/seed must be a random.Random, an int or None, got {type(rng).__name__} {rng!r}"
         )
-    return random.Random(rng)
+    return random.Random(int(rng))
 
 
 def _check_fan(name: str, fan: Any) -> int:

@@ -108,8 +108,6 @@ def _check_size(what: str, n: Any) -> int:
 def _pick_rng(seed: int | None, rng: Any) -> Any:
     if seed is not None and rng is not None:
         raise ValueError("pass either seed or rng, not both")
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        seed = int(seed)  # numpy's integers too; make_rng takes plain ints
     return make_rng(rng if rng is not None else seed)
 
 

@@ -183,3 +183,8 @@ def test_callable_initializer_gets_weights_and_rng():
     n = Neuron(3, init=mine, rng=gen)
     assert seen == {"n": 3, "rng": gen}
     assert [w.data for w in n.w] == [0.5] * 3
+
+
+def test_make_rng_takes_any_integer_type_as_a_seed():
+    np = pytest.importorskip("numpy")
+    assert init.make_rng(np.int64(7)).random() == init.make_rng(7).random()
