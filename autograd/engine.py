@@ -751,8 +751,7 @@ def _sort(root: Value) -> tuple[list[Value], list[tuple[Value, Any]]]:
                 else:
                     push(b)
     except BaseException:  # an interrupt (Ctrl-C): give the leaves their grads back
-        for node, g in held:
-            node.grad = g
+        restore_leaves(order, held)
         raise
     return order, held
 
@@ -796,25 +795,16 @@ def _backpropagate_nested(root: Value, seed: Any, create_graph: bool) -> list[Va
     interior nodes get back what the outer pass had summed so far.
     """
     order = topological_order(root)
-    saved = [(node, node.grad) for node in order]
-    for node in order:
-        node.grad = 0.0
-    root.grad = seed
-    try:
+    with grads_set_aside(order):  # every grad back as it was afterwards, even on an error
+        root.grad = seed
         if create_graph:
             _chain_rule_graph(order)
         else:
             _chain_rule(order)
         finish_backward(order, [])
-    except BaseException:
-        for node, g in saved:
-            node.grad = g
-        raise
-    for node, old in saved:
-        if node._a is not None:
-            node.grad = old
-        elif old is not None:
-            node.grad = old + node.grad
+        found = [(node, node.grad) for node in order if node._a is None]
+    for node, g in found:  # then the leaves accumulate this call's gradient
+        node.grad = g if node.grad is None else node.grad + g
     return order
 
 
