@@ -878,15 +878,14 @@ CLI_KEY = "chainrule_cli"  # what the CLI adds to a model file: how to prepare d
 
 def _check_save_path(path: str | None) -> None:
     """Refuse a --save path that cannot work before training, not after it."""
+    from .module import _save_target
+
     if path is None:
         return
-    target = Path(path)
-    if target.is_dir():
-        example = target / "model.json"
-        raise CLIError(f"--save {path}: is a folder; give a file name such as {example}")
-    folder = target.absolute().parent
-    if not folder.is_dir():
-        raise CLIError(f"--save {path}: no such folder {str(folder)!r}")
+    try:
+        _save_target(path, f"--save {path}")  # the checks Module.save makes, made before training
+    except OSError as exc:
+        raise CLIError(exc.strerror if exc.errno is not None else str(exc)) from None
 
 
 def _save_model(model: Any, path: str, ds: Dataset, loss: str) -> None:

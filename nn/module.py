@@ -377,13 +377,12 @@ class Module:
         return self
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` as ``open(path, "w")`` would, but all at once or not at all.
+def _save_target(path: str, where: str) -> str:
+    """The file a save to ``path`` writes (a symlink's target), or an OSError saying why it
+    cannot be written there, each message starting with ``where``.
 
-    The text goes to a temporary file in the target's folder, is flushed to disk, and is then
-    renamed over the target (atomic on POSIX and Windows), so a reader never sees half a file.
+    (``Module.save`` checks this; so does ``chainrule train --save`` before it trains.)
     """
-    where = f"save({path!r})"
     target = os.path.realpath(path)  # a symlink is written through, as open() does; it stays
     if os.path.islink(target):
         raise OSError(errno.ELOOP, f"{where}: the symbolic link loops")
@@ -396,6 +395,17 @@ def _write_atomically(path: str, text: str) -> None:
         if os.path.exists(folder):
             raise NotADirectoryError(f"{where}: {shown!r} is not a folder")
         raise FileNotFoundError(f"{where}: no such folder {shown!r}")
+    return target
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` as ``open(path, "w")`` would, but all at once or not at all.
+
+    The text goes to a temporary file in the target's folder, is flushed to disk, and is then
+    renamed over the target (atomic on POSIX and Windows), so a reader never sees half a file.
+    """
+    target = _save_target(path, f"save({path!r})")
+    folder = os.path.dirname(target)
     try:  # a replaced file keeps its permissions; a new one gets open()'s (0o666 - umask)
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:

@@ -532,6 +532,11 @@ def test_failed_train_leaves_the_output_folder_as_it_was(tmp_path):
     bad_save = run("train", "--dataset", "circles", "--epochs", "3", "--out", "res",
                    "--no-progress", "--save", nowhere, cwd=tmp_path)  # fmt: skip
     assert_one_line_error(bad_save, "--save", "no such folder")
+    (tmp_path / "adir").mkdir()
+    a_folder = run("train", "--dataset", "circles", "--epochs", "3", "--out", "res",
+                   "--no-progress", "--save", "adir", cwd=tmp_path)  # fmt: skip
+    assert_one_line_error(a_folder, "--save adir: is a folder", "adir/model.json")
+    (tmp_path / "adir").rmdir()
     # a model that diverges cannot be saved: the pictures it made must not land in res/ either
     diverged = run("train", "--dataset", "circles", "--epochs", "5", "--lr", "1e308", "--out",
                    "res", "--no-progress", "--save", "m.json", cwd=tmp_path)  # fmt: skip
