@@ -14,18 +14,17 @@ ROOT = Path(__file__).resolve().parent.parent
 # ---- generators ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda s: data.make_moons(50, noise=0.1, seed=s),
-        lambda s: data.make_circles(50, noise=0.05, seed=s),
-        lambda s: data.make_spirals(50, n_classes=3, seed=s),
-        lambda s: data.make_xor(50, noise=0.1, seed=s),
-        lambda s: data.make_blobs(50, centers=3, seed=s),
-        lambda s: data.make_regression(50, noise=0.1, seed=s),
-    ],
-    ids=["moons", "circles", "spirals", "xor", "blobs", "regression"],
-)
+GENERATORS = {  # each dataset generator, 50 samples, as a function of the seed
+    "moons": lambda s: data.make_moons(50, noise=0.1, seed=s),
+    "circles": lambda s: data.make_circles(50, noise=0.05, seed=s),
+    "spirals": lambda s: data.make_spirals(50, n_classes=3, seed=s),
+    "xor": lambda s: data.make_xor(50, noise=0.1, seed=s),
+    "blobs": lambda s: data.make_blobs(50, centers=3, seed=s),
+    "regression": lambda s: data.make_regression(50, noise=0.1, seed=s),
+}
+
+
+@pytest.mark.parametrize("make", GENERATORS.values(), ids=GENERATORS.keys())
 def test_generators_are_deterministic_with_a_seed_and_plain_python(make):
     X1, y1 = make(3)
     X2, y2 = make(3)
@@ -267,20 +266,16 @@ def test_bad_standardize_arguments(args, message):
 # ---- numpy integers as seeds and counts ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda s: data.make_moons(20, noise=0.1, seed=s),
-        lambda s: data.make_circles(20, noise=0.05, seed=s),
-        lambda s: data.make_spirals(20, n_classes=3, seed=s),
-        lambda s: data.make_xor(20, noise=0.1, seed=s),
-        lambda s: data.make_blobs(20, centers=3, seed=s),
-        lambda s: data.make_regression(20, noise=0.1, seed=s),
-        lambda s: data.train_test_split([[float(i)] for i in range(9)], list(range(9)), seed=s),
-        lambda s: list(data.batches([[0], [1], [2]], [0, 1, 2], 2, seed=s)),
-    ],
-    ids=["moons", "circles", "spirals", "xor", "blobs", "regression", "split", "batches"],
-)
+SEEDED = {
+    **GENERATORS,
+    "split": lambda s: data.train_test_split(
+        [[float(i)] for i in range(9)], list(range(9)), seed=s
+    ),
+    "batches": lambda s: list(data.batches([[0], [1], [2]], [0, 1, 2], 2, seed=s)),
+}
+
+
+@pytest.mark.parametrize("make", SEEDED.values(), ids=SEEDED.keys())
 def test_numpy_integer_seed_gives_the_same_data_as_an_int(make):
     np = pytest.importorskip("numpy")
     for kind in (np.int64, np.int32, np.uint8):
