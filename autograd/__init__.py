@@ -8,20 +8,21 @@
 7.0
 """
 
-from .engine import RULES, RemovableHandle, Value, linear, topological_order
+from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
-from .functional import detect_anomaly, enable_grad, grad, gradients, no_grad, value_and_grad
+from .functional import grad, gradients, value_and_grad
+from .fused import linear
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import (
-    BackwardStep,
     DotNotFoundError,
-    backward_steps,
     draw_dot,
     find_dot,
     print_graph,
     save,
     tree_text,
 )
+from .modes import RemovableHandle, detect_anomaly, enable_grad, no_grad, use_fast_path
+from .steps import BackwardStep, backward_steps
 
 __all__ = [
     "Value",
@@ -32,6 +33,7 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "detect_anomaly",
+    "use_fast_path",
     "grad",
     "gradients",
     "value_and_grad",

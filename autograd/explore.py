@@ -13,8 +13,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, grads_set_aside, topological_order
-from .graph import _num
+from .engine import Value, topological_order
+from .steps import grads_set_aside, local_derivatives
+from .text import format_number as _num
 
 __all__ = ["explore", "Explorer", "local_derivative_formulas"]
 
@@ -256,7 +257,8 @@ def explore(
             "piece (one neuron, or a model with fewer units), raise max_nodes, or draw the "
             "whole model with draw_dot(root, collapse=...) for a static picture."
         )
-    from .graph import backward_steps, draw_dot
+    from .graph import draw_dot
+    from .steps import backward_steps
 
     # start from zero, as a fresh backward() would; the user's gradients come back afterwards
     with grads_set_aside(order):
@@ -338,7 +340,7 @@ def _record(root: Value, order: list[Value], steps: list[Any], title: str | None
                     template.format(*(nodes[k]["data_short"] for k in kids)) if template else ""
                 ),
                 "formulas": list(formulas),
-                "locals": [_short(g) for g in node._local_grads],
+                "locals": [_short(g) for g in local_derivatives(node)],
             }
         )
     backward = []

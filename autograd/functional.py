@@ -1,4 +1,4 @@
-"""Functional helpers: grad and value_and_grad over Python functions, no_grad, detect_anomaly."""
+"""Derivatives of Python functions: grad, value_and_grad, and gradients of a graph."""
 
 from __future__ import annotations
 
@@ -6,102 +6,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .engine import MODES, Value, backpropagate, grads_set_aside, set_modes, topological_order
+from .engine import Value, chain_rule
+from .modes import enable_grad
 
-__all__ = ["no_grad", "enable_grad", "detect_anomaly", "grad", "value_and_grad", "gradients"]
+__all__ = ["grad", "value_and_grad", "gradients"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _ModeContext:
-    """Base of the mode context managers: restores the previous modes on exit, even on error.
-
-    Also works as a decorator, with or without parentheses (``@no_grad()``, ``@no_grad``).
-    """
-
-    recording: bool | None = None
-    anomaly: bool | None = None
-
-    def __new__(cls, fn: Any = None) -> Any:
-        self = super().__new__(cls)
-        if fn is None:
-            return self
-        if not callable(fn):
-            raise TypeError(f"{cls.__name__}() takes no arguments, got {fn!r:.60}")
-        self.__init__()
-        return self(fn)  # @no_grad without parentheses: the wrapped function
-
-    def __init__(self, fn: Any = None) -> None:
-        self._saved: list[tuple[bool, bool]] = []  # a stack: one instance may be entered twice
-
-    def __enter__(self) -> _ModeContext:
-        self._saved.append((MODES.recording, MODES.anomaly))
-        recording = MODES.recording if self.recording is None else self.recording
-        anomaly = MODES.anomaly if self.anomaly is None else self.anomaly
-        set_modes(recording, anomaly)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        set_modes(*self._saved.pop())
-
-    def __call__(self, fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-
-class no_grad(_ModeContext):  # noqa: N801  (named like torch.no_grad)
-    """Inside this context (or a function decorated with it) ops record no graph.
-
-    Use it for evaluation and for optimiser updates: it saves time and memory.
-
-    >>> x = Value(2.0)
-    >>> with no_grad():
-    ...     y = x * x
-    >>> y.data, y._children
-    (4.0, ())
-    >>> @no_grad()
-    ... def predict(v):
-    ...     return v * 3
-    >>> predict(x)._children
-    ()
-    """
-
-    recording = False
-
-
-class enable_grad(_ModeContext):  # noqa: N801
-    """Turn recording back on inside a ``no_grad`` block.
-
-    >>> with no_grad():
-    ...     with enable_grad():
-    ...         y = Value(1.0) + 1
-    >>> len(y._children)
-    2
-    """
-
-    recording = True
-
-
-class detect_anomaly(_ModeContext):  # noqa: N801
-    """Raise at the first op whose result, forward or backward, is NaN or infinite.
-
-    The error names the op, its inputs and the line of your code that created the node.
-    Slower than normal; use it to find where a NaN comes from.
-
-    >>> x = Value(0.0)
-    >>> with detect_anomaly():
-    ...     y = x.sqrt()          # fine forward: sqrt(0) = 0
-    ...     y.backward()          # but its slope at 0 is infinite
-    Traceback (most recent call last):
-    ...
-    FloatingPointError: detect_anomaly: op 'sqrt' produced gradient inf in the backward pass ...
-    """
-
-    anomaly = True
 
 
 def gradients(
@@ -115,17 +25,12 @@ def gradients(
     >>> x.grad, y.grad
     (0.0, 0.0)
     """
-    order = topological_order(output)
-    # every grad of the graph is set aside and put back, so even when a hook calls this in the
-    # middle of a backward pass, the plain backward (not the nested one) is the right one
-    in_hooks, MODES.in_hooks = MODES.in_hooks, 0
-    try:
-        with grads_set_aside(order):  # leaves hold only this call's gradient
-            backpropagate(output, 1.0, create_graph)
-            in_graph = set(order)
-            return [node.grad if node in in_graph else 0.0 for node in inputs]
-    finally:
-        MODES.in_hooks = in_hooks
+    if create_graph:
+        with enable_grad():  # as in PyTorch: create_graph records, even under no_grad
+            grads = chain_rule(output, 1.0, True)
+    else:
+        grads = chain_rule(output, 1.0)
+    return [grads.get(node, 0.0) for node in inputs]
 
 
 _RUNNING = [0]  # how many value_and_grad calls are evaluating their f right now

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import Value
-from .functional import enable_grad, gradients, no_grad
+from .functional import gradients
+from .modes import enable_grad, no_grad
 
 __all__ = ["gradcheck", "GradcheckError", "numerical_gradient"]
 

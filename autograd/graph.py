@@ -8,13 +8,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import engine as _engine
 from .engine import Value, topological_order
+from .steps import BackwardStep, backward_steps, local_derivatives
 
 __all__ = [
     "draw_dot",
@@ -768,7 +767,7 @@ def _highlight_edge(node: Value, slot: int, step: BackwardStep | None) -> dict[s
     if step is not None:
         local, upstream = step.local, step.upstream
     else:
-        local, upstream = node._local_grads[slot], _grad_of(node)
+        local, upstream = local_derivatives(node)[slot], _grad_of(node)
     name = _slot_name(node, slot)
     prefix = f"{name}: " if name else ""
     return {
@@ -917,86 +916,16 @@ def print_graph(
     print(tree_text(root, show_data, show_grad, max_lines))
 
 
-# ---- backward, one chain-rule step at a time ------------------------------------------------
+def _tree(self: Value, **kwargs: Any) -> TreeText:
+    """This Value's graph as an indented text tree (see ``tree_text``).
 
-
-@dataclass(frozen=True)
-class BackwardStep:
-    """One use of the chain rule: ``input.grad += local * upstream``.
-
-    ``node`` is the op's output and ``input`` its ``slot``-th input; ``local`` is
-    d node / d input, ``upstream`` is d root / d node (``node.grad``), ``contribution`` their
-    product, and ``input_grad`` the input's gradient right after this step (for leaves, this
-    backward pass's share: a gradient they held before is added when the walk ends).
-
-    >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
-    >>> for step in backward_steps(y):
-    ...     print(step)
-    step 0: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 3.0000
-    step 1: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 6.0000
+    >>> x = Value(2.0, label="x"); y = x * 3; y.label = "y"
+    >>> y.tree()
+    y [*]  data 6.0000  grad 0.0000
+    ├─ x  data 2.0000  grad 0.0000
+    └─ const  data 3.0000  grad 0.0000
     """
-
-    index: int
-    node: Value
-    input: Value
-    slot: int
-    local: float
-    upstream: float
-    contribution: float
-    input_grad: float
-
-    def __str__(self) -> str:
-        into = self.input.label or ("const" if not self.input._children else f"[{self.input._op}]")
-        frm = self.node.label or f"[{self.node._op}]"
-        slot = f" ({_slot_name(self.node, self.slot)})" if self.node._op == "linear" else ""
-        return (
-            f"step {self.index}: {into}{slot} <- {frm}: local {_num(self.local)} "
-            f"x upstream {_num(self.upstream)} = {_num(self.contribution)}; "
-            f"{into}.grad is now {_num(self.input_grad)}"
-        )
+    return tree_text(self, **kwargs)
 
 
-def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
-    """Run ``root.backward(grad)`` one chain-rule multiplication at a time, yielding each step.
-
-    It sets ``.grad`` exactly as ``backward()`` does (same order of operations, so the final
-    gradients are bit for bit equal; hooks run as in backward): interior nodes restart from
-    zero, leaves accumulate. A walk given up half way (the iterator closed or deleted, or an
-    error) puts every leaf's grad back as it was, as a failed ``backward()`` does; interior
-    nodes keep the partial grads of the steps taken. Pass a step to
-    ``draw_dot(root, highlight=step)`` to see its edge.
-
-    >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
-    >>> for step in backward_steps(y):
-    ...     print(step)
-    step 0: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 3.0000
-    step 1: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 6.0000
-    >>> x.grad
-    6.0
-    """
-    # the same steps as engine.backpropagate + engine._chain_rule, yielding inside the loop
-    seed = _engine._as_float(
-        grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)"
-    )
-    order, held = _engine.start_backward(root, seed)
-    check = _engine.MODES.anomaly
-    index = 0
-    try:
-        for node in reversed(order):
-            if node._hooks:
-                _engine._run_hooks(node)
-            children = node._children
-            if not children:
-                continue
-            g = node.grad
-            if check:
-                _engine._check_node(node, g)
-            for slot, (child, local) in enumerate(zip(children, node._local_grads)):
-                contribution = local * g
-                child.grad += contribution
-                yield BackwardStep(index, node, child, slot, local, g, contribution, child.grad)
-                index += 1
-        _engine.finish_backward(order, held)
-    except BaseException:  # GeneratorExit when the walk is closed or deleted half way
-        _engine.restore_leaves(order, held)
-        raise
+Value.tree = _tree  # type: ignore[attr-defined]  (a method, kept here with the drawing)

@@ -8,9 +8,14 @@ import pytest
 matplotlib.use("Agg")  # plots render headless in tests
 
 REQUIRE_TORCH = os.environ.get("CHAINRULE_REQUIRE_TORCH") == "1"
+# CHAINRULE_BACKWARD_PATH=reference runs the whole suite on engine.py's reference path
+FAST_BY_DEFAULT = os.environ.get("CHAINRULE_BACKWARD_PATH", "fast") != "reference"
 
 
 def pytest_configure(config):
+    from autograd import use_fast_path
+
+    use_fast_path(FAST_BY_DEFAULT)
     if REQUIRE_TORCH:
         try:
             import torch  # noqa: F401
@@ -45,3 +50,13 @@ def torch():
     t = pytest.importorskip("torch")
     t.set_default_dtype(t.float64)
     return t
+
+
+@pytest.fixture(params=["reference", "fast"])
+def backward_path(request):
+    """Run the test on engine.py's reference path and on backward.py's fast path."""
+    from autograd import use_fast_path
+
+    use_fast_path(request.param == "fast")
+    yield request.param
+    use_fast_path(FAST_BY_DEFAULT)

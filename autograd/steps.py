@@ -1,0 +1,137 @@
+"""The chain rule one multiplication at a time: ``backward_steps`` and ``local_derivatives``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import HOOKS, RULES, Value, topological_order
+from .floats import as_float
+from .modes import MODES, check_gradient, raise_summed
+from .text import format_number, input_name
+
+__all__ = ["BackwardStep", "backward_steps", "local_derivatives", "grads_set_aside"]
+
+
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """d node / d each of its inputs, from its op's rule, at the inputs' current data.
+
+    >>> a, b = Value(2.0), Value(3.0)
+    >>> local_derivatives(a * b), local_derivatives(a)
+    ((3.0, 2.0), ())
+    """
+    if node.is_leaf:
+        return ()
+    return RULES[node.op](node.data, *[v.data for v in node.inputs])
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One use of the chain rule: ``input.grad += local * upstream``.
+
+    ``node`` is the op's output and ``input`` its ``slot``-th input; ``local`` is
+    d node / d input, ``upstream`` is d root / d node (``node.grad``), ``contribution`` their
+    product, and ``input_grad`` the input's gradient right after this step (for leaves, this
+    backward pass's share: a gradient they held before is added when the walk ends).
+
+    >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
+    >>> for step in backward_steps(y):
+    ...     print(step)
+    step 0: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 3.0000
+    step 1: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 6.0000
+    """
+
+    index: int
+    node: Value
+    input: Value
+    slot: int
+    local: float
+    upstream: float
+    contribution: float
+    input_grad: float
+
+    def __str__(self) -> str:
+        into = self.input.label or ("const" if self.input.is_leaf else f"[{self.input.op}]")
+        frm = self.node.label or f"[{self.node.op}]"
+        slot = f" ({input_name(self.node, self.slot)})" if self.node.op == "linear" else ""
+        return (
+            f"step {self.index}: {into}{slot} <- {frm}: local {format_number(self.local)} "
+            f"x upstream {format_number(self.upstream)} = {format_number(self.contribution)}; "
+            f"{into}.grad is now {format_number(self.input_grad)}"
+        )
+
+
+def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
+    """Run ``root.backward(grad)`` one chain-rule multiplication at a time, yielding each step.
+
+    It sets ``.grad`` exactly as ``backward()`` does (the same operations in the same order,
+    so the final gradients are bit for bit equal; hooks run as in backward): interior nodes
+    restart from zero, leaves accumulate. A walk given up half way (the iterator closed or
+    deleted, or an error) puts every leaf's grad back as it was, as a failed ``backward()``
+    does; interior nodes keep the partial grads of the steps taken. Pass a step to
+    ``draw_dot(root, highlight=step)`` to see its edge.
+
+    >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
+    >>> for step in backward_steps(y):
+    ...     print(step)
+    step 0: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 3.0000
+    step 1: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 6.0000
+    >>> x.grad
+    6.0
+    """
+    seed = as_float(grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)")
+    order = topological_order(root)
+    held = [(v, v.grad) for v in order if v.is_leaf]  # leaves add their earlier grad at the end
+    for v in order:
+        v.grad = 0.0
+    root.grad = seed
+    index = 0
+    try:
+        for node in reversed(order):
+            for hook in list(HOOKS.get(node, ())) if HOOKS else ():
+                replaced = hook(node.grad)
+                if replaced is not None:
+                    node.grad = replaced
+            g = node.grad
+            if MODES.anomaly and not node.is_leaf:
+                check_gradient(node, g)
+            for slot, (v, local) in enumerate(zip(node.inputs, local_derivatives(node))):
+                contribution = g * local
+                v.grad += contribution
+                yield BackwardStep(index, node, v, slot, local, g, contribution, v.grad)
+                index += 1
+        for leaf, _ in held if MODES.anomaly else ():  # leaves are only summed: check sums
+            if not math.isfinite(float(leaf.grad)):
+                raise_summed(leaf, leaf.grad)
+    except BaseException:  # GeneratorExit when the walk is closed or deleted half way
+        for leaf, old in held:
+            leaf.grad = old
+        raise
+    for leaf, old in held:
+        if old is not None and (isinstance(old, Value) or old != 0.0):
+            leaf.grad = old + leaf.grad
+
+
+@contextmanager
+def grads_set_aside(order: list[Value]) -> Iterator[None]:
+    """Zero the grads of ``order`` for the block, then put every one back as it was: to show
+    a backward pass without changing the user's gradients (``explore``).
+
+    >>> x = Value(2.0); x.grad = 5.0
+    >>> with grads_set_aside([x]):
+    ...     (x * x).backward(); x.grad
+    4.0
+    >>> x.grad
+    5.0
+    """
+    saved = [(node, node.grad) for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        yield
+    finally:
+        for node, g in saved:
+            node.grad = g
