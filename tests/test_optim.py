@@ -1,5 +1,6 @@
 """Tests for nn.optim: 50-step trajectories, schedules and clipping against PyTorch (float64)."""
 
+import importlib
 import json
 import math
 import random
@@ -150,6 +151,33 @@ def test_changing_group_lr_by_hand_takes_effect_like_pytorch(torch):
     opt.param_groups[0]["lr"] = topt.param_groups[0]["lr"] = 0.001
     second = run(opt, ours, steps=10), run(topt, theirs, steps=10)
     assert_same_path(first[0] + second[0], first[1] + second[1])
+
+
+# ---- the package: one file per part, as torch/optim, every name re-exported by nn.optim ----
+
+FILE_OF = {
+    "optimizer": ["Optimizer"],
+    "sgd": ["SGD"],
+    "adam": ["Adam", "AdamW"],
+    "lr_scheduler": [
+        "LRScheduler",
+        "StepLR",
+        "ExponentialLR",
+        "CosineAnnealingLR",
+        "LinearLR",
+        "SequentialLR",
+        "LinearWarmup",
+    ],
+    "clip": ["clip_grad_norm_", "clip_grad_value_"],
+}
+
+
+def test_every_public_name_of_nn_optim_is_the_one_defined_in_its_file():
+    for file, names in FILE_OF.items():
+        module = importlib.import_module(f"nn.optim.{file}")
+        for name in names:
+            assert getattr(optim, name) is getattr(module, name), (file, name)
+    assert sorted(sum(FILE_OF.values(), [])) == sorted(optim.__all__)
 
 
 # ---- optimiser behaviour -------------------------------------------------------------------
