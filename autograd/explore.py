@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Value, grads_set_aside, topological_order
-from .graph import _num
+from .formatting import format_number
 
 __all__ = ["explore", "Explorer", "local_derivative_formulas"]
 
@@ -111,7 +111,7 @@ def local_derivative_formulas(node: Value) -> list[str]:
     return list(_op_parts(node)[2])
 
 
-# ---- numbers as text ----------------------------------------------------------------------------
+# ---- numbers as text (the short form is format_number, as in every view) ---------------------
 
 
 def _float(x: Any) -> float:
@@ -122,11 +122,6 @@ def _float(x: Any) -> float:
 def _full(x: Any) -> str:
     """Every digit: the same text Python prints, so it round-trips to the same float."""
     return repr(_float(x))
-
-
-def _short(x: Any) -> str:
-    """A number as draw_dot writes it in a record: ``graph._num``, the one helper of all views."""
-    return _num(_float(x))
 
 
 def _json_number(x: Any) -> float | None:
@@ -330,10 +325,10 @@ def _record(root: Value, order: list[Value], steps: list[Any], title: str | None
                 "children": kids,
                 "data": _json_number(node.data),
                 "data_full": _full(node.data),
-                "data_short": _short(node.data),
+                "data_short": format_number(node.data),
                 "grad": _json_number(node.grad),
                 "grad_full": _full(node.grad),
-                "grad_short": _short(node.grad),
+                "grad_short": format_number(node.grad),
                 "letters": list(letters),
                 "expr": template.format(*letters) if template else "",
                 "expr_names": template.format(*(names[k] for k in kids)) if template else "",
@@ -341,7 +336,7 @@ def _record(root: Value, order: list[Value], steps: list[Any], title: str | None
                     template.format(*(nodes[k]["data_short"] for k in kids)) if template else ""
                 ),
                 "formulas": list(formulas),
-                "locals": [_short(g) for g in node._local_grads],
+                "locals": [format_number(g) for g in node._local_grads],
             }
         )
     backward = []
@@ -358,11 +353,11 @@ def _record(root: Value, order: list[Value], steps: list[Any], title: str | None
                 "upstream": _json_number(step.upstream),
                 "contribution": _json_number(step.contribution),
                 "grad_after": _json_number(after),
-                "local_short": _short(step.local),
-                "upstream_short": _short(step.upstream),
-                "contribution_short": _short(step.contribution),
-                "before_short": _short(before),
-                "after_short": _short(after),
+                "local_short": format_number(step.local),
+                "upstream_short": format_number(step.upstream),
+                "contribution_short": format_number(step.contribution),
+                "before_short": format_number(before),
+                "after_short": format_number(after),
                 "after_full": _full(after),
             }
         )
@@ -373,9 +368,9 @@ def _record(root: Value, order: list[Value], steps: list[Any], title: str | None
         "forward": list(range(len(order))),  # topological order: inputs before outputs
         "backward": backward,
         "seed_full": _full(1.0),
-        "seed_short": _short(1.0),
+        "seed_short": format_number(1.0),
         "zero_full": _full(0.0),
-        "zero_short": _short(0.0),
+        "zero_short": format_number(0.0),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import engine as _engine
 from .engine import Value, topological_order
+from .formatting import format_number
 
 __all__ = [
     "draw_dot",
@@ -28,30 +29,9 @@ __all__ = [
     "find_dot",
 ]
 
-# ---- numbers and names --------------------------------------------------------------------
+_num = format_number  # the name the backward_steps section below uses (it moves to steps.py)
 
-
-def _num(v: Any) -> str:
-    """A number as every view shows it (drawing, tree, steps, explorer): >= 4 significant digits.
-
-    Numbers in [0.01, 1e6) keep 4 decimals; smaller ones keep 4 significant digits, in fixed
-    point down to 1e-4 and scientific below (so -3 x 0.0001816 = -0.0005447 checks by hand,
-    where 4 decimals would show -3 x 0.0002 = -0.0005); 1e6 and above are scientific.
-
-    >>> [_num(v) for v in (2.0, -0.98661, 0.0, -0.00054475, 0.005, 1.5e-7, 2.5e8)]
-    ['2.0000', '-0.9866', '0.0000', '-0.0005447', '0.005000', '1.500e-07', '2.500e+08']
-    """
-    if isinstance(v, Value):  # a gradient under create_graph=True is itself a Value
-        v = v.data
-    v = float(v)
-    if not math.isfinite(v):
-        return str(v)  # nan, inf, -inf
-    size = abs(float(f"{v:.3e}"))  # |v| rounded to 4 significant digits picks the form
-    if v == 0 or (1e-2 <= size and abs(v) < 1e6):
-        return f"{v:.4f}"
-    if 1e-4 <= size < 1e-2:
-        return f"{v:#.4g}"  # fixed point with 4 significant digits ("#" keeps trailing zeros)
-    return f"{v:.3e}"
+# ---- roles and names -----------------------------------------------------------------------
 
 
 def _slot_name(node: Value, slot: int) -> str:
@@ -634,9 +614,9 @@ def draw_dot(
     for node in shown:
         fields = [_escape_record(node.label)] if node.label else []
         if show_data:
-            fields.append(f"data {_num(node.data)}")
+            fields.append(f"data {format_number(node.data)}")
         if show_grad:
-            fields.append(f"grad {_num(node.grad)}")
+            fields.append(f"grad {format_number(node.grad)}")
         role = roles[node]
         used_roles.add(role)
         attrs = {"shape": "record", "style": "filled", **fill_attrs(role, _grad_of(node))}
@@ -659,9 +639,9 @@ def draw_dot(
         out = box.outputs[0]
         if len(box.outputs) == 1:
             if show_data:
-                fields.append(f"data {_num(out.data)}")
+                fields.append(f"data {format_number(out.data)}")
             if show_grad:
-                fields.append(f"grad {_num(out.grad)}")
+                fields.append(f"grad {format_number(out.grad)}")
         else:
             fields.append(f"{len(box.outputs)} outputs")
         used_roles.add("module")
@@ -720,7 +700,7 @@ def _who(v: Any) -> str:
         return repr(v)
     if v.label:
         return v.label
-    return f"[{v._op}]" if v._op else f"the leaf {_num(v.data)}"
+    return f"[{v._op}]" if v._op else f"the leaf {format_number(v.data)}"
 
 
 def _check_highlight(
@@ -777,8 +757,8 @@ def _highlight_edge(node: Value, slot: int, step: BackwardStep | None) -> dict[s
         "penwidth": "3",
         "fontsize": "11",
         # "\\n" is DOT's line break (the DOT text itself stays one line per edge)
-        "label": f"{prefix}local {_num(local)} × upstream {_num(upstream)}"
-        f"\\n= {_num(local * upstream)}",
+        "label": f"{prefix}local {format_number(local)} × upstream {format_number(upstream)}"
+        f"\\n= {format_number(local * upstream)}",
     }
 
 
@@ -844,9 +824,9 @@ def _describe(node: Value, role: str, show_data: bool, show_grad: bool) -> str:
         name = "const" if role == "constant" else "input"
     parts = [name]
     if show_data:
-        parts.append(f"data {_num(node.data)}")
+        parts.append(f"data {format_number(node.data)}")
     if show_grad:
-        parts.append(f"grad {_num(node.grad)}")
+        parts.append(f"grad {format_number(node.grad)}")
     return "  ".join(parts)
 
 

@@ -1,0 +1,33 @@
+"""How every view writes a number: the drawing, the text tree, the backward steps, the explorer."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["format_number"]
+
+
+def format_number(v: Any) -> str:
+    """A number as every view shows it, with at least 4 significant digits.
+
+    Numbers in [0.01, 1e6) keep 4 decimals; smaller ones keep 4 significant digits, in fixed
+    point down to 1e-4 and scientific below (so -3 x 0.0001816 = -0.0005447 checks by hand,
+    where 4 decimals would show -3 x 0.0002 = -0.0005); 1e6 and above are scientific. A Value
+    (a gradient under ``create_graph=True``) shows its data.
+
+    >>> [format_number(v) for v in (2.0, -0.98661, 0.0, -0.00054475, 0.005, 1.5e-7, 2.5e8)]
+    ['2.0000', '-0.9866', '0.0000', '-0.0005447', '0.005000', '1.500e-07', '2.500e+08']
+    >>> from autograd import Value
+    >>> format_number(Value(-1.5))
+    '-1.5000'
+    """
+    v = float(v)  # a Value gives its data (a gradient under create_graph=True is a Value)
+    if not math.isfinite(v):
+        return str(v)  # nan, inf, -inf
+    size = abs(float(f"{v:.3e}"))  # |v| rounded to 4 significant digits picks the form
+    if v == 0 or (1e-2 <= size and abs(v) < 1e6):
+        return f"{v:.4f}"
+    if 1e-4 <= size < 1e-2:
+        return f"{v:#.4g}"  # fixed point with 4 significant digits ("#" keeps trailing zeros)
+    return f"{v:.3e}"
