@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import subprocess
-import sys
-import sysconfig
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +13,7 @@ from . import engine as _engine
 from .engine import Value, topological_order
 from .formatting import format_number
 from .palette import HIGHLIGHT, ROLE_COLORS, GradScale, role_legend
+from .render import PICTURE_FORMATS, DotNotFoundError, computation_graph, find_dot, write_picture
 
 __all__ = [
     "draw_dot",
@@ -28,6 +25,7 @@ __all__ = [
     "BackwardStep",
     "DotNotFoundError",
     "find_dot",
+    "PICTURE_FORMATS",
 ]
 
 _num = format_number  # the name the backward_steps section below uses (it moves to steps.py)
@@ -254,132 +252,6 @@ def _layer_boxes(order: list[Value], model: Any) -> list[_Box]:
     return boxes
 
 
-# ---- finding the dot program ----------------------------------------------------------------
-
-
-class DotNotFoundError(RuntimeError):
-    """Graphviz's ``dot`` program is needed to render a graph and was not found."""
-
-
-_INSTALL_HELP = """\
-Graphviz's `dot` program was not found, so the graph cannot be rendered (looked for `dot` on
-PATH and for the `graphviz-pure` program). Install one of them:
-    Debian/Ubuntu:  sudo apt-get install graphviz
-    macOS:          brew install graphviz
-    pip (any OS):   pip install graphviz-pure
-The DOT text is still available: graph.source (print it, or paste it into any Graphviz viewer)."""
-
-
-def _script_dirs() -> list[str]:
-    # where pip puts a wheel's programs: this interpreter's scripts folder, which a notebook
-    # kernel started from a venv may not have on PATH
-    dirs = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
-    return [d for d in dirs if d]
-
-
-def find_dot() -> str | None:
-    """The program that renders graphs: ``dot`` on PATH, else the graphviz-pure wheel's, else None.
-
-    When only graphviz-pure is found, the graphviz package is pointed at it
-    (``graphviz.backend.dot_command.DOT_BINARY``), so ``.render()``, ``.pipe()`` and the
-    inline Jupyter display use it.
-
-    >>> find_dot() is None or isinstance(find_dot(), str)
-    True
-    """
-    from graphviz.backend import dot_command
-
-    current = str(dot_command.DOT_BINARY)
-    if current != "dot":  # set by the user, or by an earlier call of ours
-        found = shutil.which(current)
-        if found:
-            return found
-    found = shutil.which("dot")
-    if found:
-        dot_command.DOT_BINARY = Path("dot")
-        return found
-    pure = shutil.which("graphviz-pure") or shutil.which(
-        "graphviz-pure", path=os.pathsep.join(_script_dirs())
-    )
-    if pure:
-        dot_command.DOT_BINARY = Path(pure)  # it takes dot's flags
-        return pure
-    return None
-
-
-def _require_dot() -> None:
-    if find_dot() is None:
-        raise DotNotFoundError(_INSTALL_HELP)
-
-
-def _import_graphviz() -> Any:
-    try:
-        import graphviz
-    except ImportError as exc:  # pragma: no cover - graphviz is a dependency of chainrule
-        raise ImportError(
-            "draw_dot needs the graphviz Python package: pip install graphviz "
-            "(it is a dependency of chainrule; reinstall with pip install chainrule)"
-        ) from exc
-    return graphviz
-
-
-_GRAPH_CLASS: Any = None
-
-
-def _graph_class() -> Any:
-    """ComputationGraph: a graphviz.Digraph that explains how to get ``dot`` when it is missing."""
-    global _GRAPH_CLASS
-    if _GRAPH_CLASS is not None:
-        return _GRAPH_CLASS
-    graphviz = _import_graphviz()
-
-    class ComputationGraph(graphviz.Digraph):  # type: ignore[misc, name-defined]
-        """A graphviz.Digraph of a computation; renders inline in Jupyter as SVG."""
-
-        _text: str = ""
-
-        def pipe(self, *args: Any, **kwargs: Any) -> Any:
-            _require_dot()
-            return super().pipe(*args, **kwargs)
-
-        def render(self, *args: Any, **kwargs: Any) -> Any:
-            _require_dot()
-            return super().render(*args, **kwargs)
-
-        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> Any:
-            # without dot, the notebook shows the text tree and how to install Graphviz
-            if find_dot() is None:
-                text = f"{self._text}\n\n" if self._text else ""
-                return {"text/plain": text + _INSTALL_HELP}
-            return super()._repr_mimebundle_(include, exclude, **kw)
-
-        def save(
-            self,
-            filename: str | os.PathLike[str] | None = None,
-            directory: str | os.PathLike[str] | None = None,
-            *,
-            skip_existing: bool | None = False,
-        ) -> Any:
-            """``save("graph.svg")`` writes the picture in the format its extension names
-            (one of ``PICTURE_FORMATS``).
-
-            Otherwise (another extension or none, or graphviz's own arguments, as ``render()``
-            passes them) it is graphviz's ``Digraph.save``: the DOT source.
-            """
-            ext = Path(filename).suffix.lower() if filename is not None else ""
-            picture = ext.lstrip(".") in PICTURE_FORMATS
-            if picture and directory is None and skip_existing is False:
-                return save(self, filename)  # type: ignore[arg-type]
-            return super().save(filename, directory=directory, skip_existing=skip_existing)
-
-        def __repr__(self) -> str:  # stable text (no memory address) in saved notebooks
-            nodes = self.source.count("shape=record")
-            return f"<computation graph: {nodes} value nodes; display it or .save(path)>"
-
-    _GRAPH_CLASS = ComputationGraph
-    return ComputationGraph
-
-
 # ---- draw_dot -------------------------------------------------------------------------------
 
 
@@ -479,13 +351,13 @@ def draw_dot(
     hl_step = highlight if isinstance(highlight, BackwardStep) else None
     _check_highlight(set(order), hl_node, hl_input, hl_slot, hl_step)
 
-    graph = _graph_class()(
+    graph = computation_graph(
+        fallback_text=tree_text(root, max_lines=60) if count <= 200 else "",
         format=fmt,
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
         node_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "9", "color": "#555555"},
     )
-    graph._text = tree_text(root, max_lines=60) if count <= 200 else ""
     position = {node: i for i, node in enumerate(order)}
     ids = {node: f"v{i}" for node, i in position.items()}
     box_ids = {id(box): f"g{k}" for k, box in enumerate(boxes)}
@@ -666,32 +538,7 @@ def save(graph_or_root: Any, path: str | os.PathLike[str], **draw_kwargs: Any) -
         graph = draw_dot(graph_or_root, **draw_kwargs)
     elif draw_kwargs:
         raise TypeError("save: drawing options are only accepted with a Value, not a graph")
-    path = Path(path)
-    ext = path.suffix.lower().lstrip(".")
-    if ext in ("dot", "gv"):
-        path.write_text(graph.source, encoding="utf-8")
-        return path
-    if not ext:
-        raise ValueError(f"save: cannot tell the format of {str(path)!r}: add .svg or .png")
-    if ext not in PICTURE_FORMATS:
-        raise ValueError(
-            f"save: cannot write .{ext} files ({str(path)!r}); use one of "
-            + ", ".join(f".{e}" for e in (*PICTURE_FORMATS, "dot", "gv"))
-        )
-    try:
-        data = graph.pipe(format=ext)
-    except subprocess.CalledProcessError as exc:  # e.g. graphviz-pure has no .pdf
-        said = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise RuntimeError(
-            f"save: dot could not write .{ext} ({str(path)!r}): "
-            f"{said[-1] if said else exc}; .svg and .png always work"
-        ) from None
-    path.write_bytes(data)
-    return path
-
-
-PICTURE_FORMATS = ("svg", "png", "jpg", "jpeg", "gif", "webp", "pdf", "ps")
-"""The picture formats ``save`` writes (through ``dot``; .pdf and .ps need system Graphviz)."""
+    return write_picture(graph, path)
 
 
 # ---- text rendering -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from autograd import (
     save,
     tree_text,
 )
-from autograd import graph as graph_module
+from autograd import render as render_module
 from autograd.engine import topological_order
 from autograd.formatting import format_number
 
@@ -591,7 +591,7 @@ def no_dot(monkeypatch, tmp_path):
     from graphviz.backend import dot_command
 
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(graph_module, "_script_dirs", lambda: [str(tmp_path)])
+    monkeypatch.setattr(render_module, "_script_dirs", lambda: [str(tmp_path)])
     monkeypatch.setattr(dot_command, "DOT_BINARY", Path("dot"))
 
 
@@ -621,7 +621,7 @@ def test_graphviz_pure_is_used_when_dot_is_missing(monkeypatch, tmp_path):
 
     from graphviz.backend import dot_command
 
-    scripts = graph_module._script_dirs()
+    scripts = render_module._script_dirs()
     pure = shutil.which("graphviz-pure", path=os.pathsep.join(scripts))
     if pure is None:
         pytest.skip("graphviz-pure is not installed next to this Python")
