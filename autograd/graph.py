@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import engine as _engine
 from .engine import Value, topological_order
@@ -298,6 +298,38 @@ def draw_dot(
     >>> "y | data -1.0000 | grad 1.0000" in g.source
     True
     """
+    _check_draw_options(root, rankdir, color_by, collapse_level, max_nodes)
+    order = topological_order(root)
+    boxes, owner = _collapse(order, collapse, collapse_level)
+    shown = [node for node in order if node not in owner]
+    count = len(shown) + len(boxes)
+    _check_size(count, max_nodes, collapse, collapse_level)
+
+    roles = _roles(order, root, _param_set(params) | _param_set(collapse))
+    scale = None
+    if color_by == "grad":  # over the grads drawn: the Values', and the boxes' outputs'
+        scale = GradScale([_grad_of(v) for v in shown + [o for b in boxes for o in b.outputs]])
+    mark = _parse_highlight(highlight)
+    _check_highlight(set(order), mark)
+
+    # without dot, a notebook shows the text tree instead (if it is short enough to read)
+    graph = _new_graph(fmt, rankdir, tree_text(root, max_lines=60) if count <= 200 else "")
+    canvas = _Canvas(graph, _dot_names(order, boxes, owner), scale, mark, show_data, show_grad)
+    for node in shown:
+        _draw_value(canvas, node, roles[node])
+    position = {node: i for i, node in enumerate(order)}
+    for k, box in enumerate(boxes):
+        _draw_box(canvas, box, f"g{k}", position)
+    if legend:
+        drawn_roles = {roles[node] for node in shown} | ({"module"} if boxes else set())
+        _draw_legend(graph, scale, shown, drawn_roles)
+    return graph
+
+
+def _check_draw_options(
+    root: Any, rankdir: str, color_by: str | None, collapse_level: str, max_nodes: Any
+) -> None:
+    """draw_dot's arguments, each refused with the bad value and what would be right."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -311,127 +343,169 @@ def draw_dot(
     if not (isinstance(max_nodes, int) and max_nodes > 0):
         raise ValueError(f"draw_dot: max_nodes must be a positive int, got {max_nodes!r}")
 
-    order = topological_order(root)
+
+def _check_size(count: int, max_nodes: int, collapse: Any, collapse_level: str) -> None:
+    """More than max_nodes nodes would hang dot and the notebook: refuse, saying what to do."""
+    if count <= max_nodes:
+        return
+    hint = (
+        "pass collapse=model to draw each Neuron as one box (collapse_level='layer' for one "
+        "box per Layer), draw the graph of a single sample, or raise max_nodes"
+        if collapse is None or collapse_level == "neuron"
+        else "draw the graph of a single sample, or raise max_nodes"
+    )
+    raise ValueError(
+        f"draw_dot: the graph has {count} nodes to draw, more than max_nodes={max_nodes}; {hint}"
+    )
+
+
+def _collapse(
+    order: list[Value], collapse: Any, collapse_level: str
+) -> tuple[list[_Box], dict[Value, _Box]]:
+    """The boxes drawn in place of modules (none without ``collapse``), top to bottom in name
+    order, and the box each hidden Value is drawn in (the first box that claims it)."""
     boxes: list[_Box] = []
     if collapse is not None:
-        boxes = (
-            _layer_boxes(order, collapse)
-            if collapse_level == "layer"
-            else (_neuron_boxes(order, collapse))
-        )
-        boxes.sort(key=lambda box: _natural_key(box.name))  # neurons 0, 1, ... top to bottom
+        level_boxes = _layer_boxes if collapse_level == "layer" else _neuron_boxes
+        boxes = sorted(level_boxes(order, collapse), key=lambda box: _natural_key(box.name))
     owner: dict[Value, _Box] = {}
     for box in boxes:
         for node in box.members:
             owner.setdefault(node, box)
-    shown = [node for node in order if node not in owner]
-    count = len(shown) + len(boxes)
-    if count > max_nodes:
-        hint = (
-            "pass collapse=model to draw each Neuron as one box (collapse_level='layer' for one "
-            "box per Layer), draw the graph of a single sample, or raise max_nodes"
-            if collapse is None or collapse_level == "neuron"
-            else "draw the graph of a single sample, or raise max_nodes"
-        )
-        raise ValueError(
-            f"draw_dot: the graph has {count} nodes to draw, more than max_nodes={max_nodes}; "
-            f"{hint}"
-        )
+    return boxes, owner
 
-    param_set = _param_set(params)
-    if collapse is not None:
-        param_set |= set(collapse.parameters())
-    roles = _roles(order, root, param_set)
-    scale = None
-    if color_by == "grad":
-        grads = [_grad_of(n) for n in shown] + [_grad_of(o) for b in boxes for o in b.outputs]
-        scale = GradScale(grads)
 
-    hl_node, hl_input, hl_slot = _parse_highlight(highlight)
-    hl_step = highlight if isinstance(highlight, BackwardStep) else None
-    _check_highlight(set(order), hl_node, hl_input, hl_slot, hl_step)
+def _dot_names(order: list[Value], boxes: list[_Box], owner: dict[Value, _Box]) -> dict[Value, str]:
+    """Each Value's node in the DOT text: ``v{i}`` for the i-th Value of ``order`` (its op oval is
+    ``v{i}op``; explore finds the Values by these names), or its box's ``g{k}``."""
+    box_names = {id(box): f"g{k}" for k, box in enumerate(boxes)}
+    return {
+        node: box_names[id(owner[node])] if node in owner else f"v{i}"
+        for i, node in enumerate(order)
+    }
 
-    graph = computation_graph(
-        fallback_text=tree_text(root, max_lines=60) if count <= 200 else "",
+
+def _new_graph(fmt: str, rankdir: str, text: str) -> Any:
+    """An empty graph in draw_dot's look; ``text`` is what a notebook shows if dot is missing."""
+    return computation_graph(
+        fallback_text=text,
         format=fmt,
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
         node_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "9", "color": "#555555"},
     )
-    position = {node: i for i, node in enumerate(order)}
-    ids = {node: f"v{i}" for node, i in position.items()}
-    box_ids = {id(box): f"g{k}" for k, box in enumerate(boxes)}
 
-    def drawn_id(node: Value) -> str:
-        box = owner.get(node)
-        return box_ids[id(box)] if box is not None else ids[node]
 
-    def fill_attrs(role: str, g: float) -> dict[str, str]:
-        if scale is not None:
-            return {"fillcolor": scale.fill(g), "fontcolor": scale.font(g)}
+class _Highlight(NamedTuple):
+    """What ``highlight=`` marks: the edge ``node <- input`` (at ``slot``, with the numbers of
+    ``step`` if it came from a BackwardStep), or the Value ``node`` alone; all None: nothing."""
+
+    node: Value | None = None
+    input: Value | None = None
+    slot: int | None = None
+    step: BackwardStep | None = None
+
+    def outlines(self, v: Value) -> bool:
+        return v is self.node or v is self.input
+
+    def is_edge(self, node: Value, child: Value, slot: int) -> bool:
+        return node is self.node and child is self.input and self.slot in (None, slot)
+
+
+@dataclass
+class _Canvas:
+    """What the drawing helpers share: the graph being filled, and how to draw into it."""
+
+    graph: Any
+    names: dict[Value, str]  # each Value's DOT node (from _dot_names)
+    scale: GradScale | None  # fills follow |grad| with color_by="grad", else the roles
+    mark: _Highlight
+    show_data: bool
+    show_grad: bool
+
+    def fill(self, role: str, g: float) -> dict[str, str]:
+        if self.scale is not None:
+            return {"fillcolor": self.scale.fill(g), "fontcolor": self.scale.font(g)}
         return {"fillcolor": ROLE_COLORS[role]}
 
-    used_roles: set[str] = set()
-    for node in shown:
-        fields = [_escape_record(node.label)] if node.label else []
-        if show_data:
+    def numbers(self, node: Value) -> list[str]:
+        """The record fields of a Value's numbers: "data ...", "grad ...", as asked."""
+        fields = []
+        if self.show_data:
             fields.append(f"data {format_number(node.data)}")
-        if show_grad:
+        if self.show_grad:
             fields.append(f"grad {format_number(node.grad)}")
-        role = roles[node]
-        used_roles.add(role)
-        attrs = {"shape": "record", "style": "filled", **fill_attrs(role, _grad_of(node))}
-        if node is hl_node or node is hl_input:
-            attrs.update(color=HIGHLIGHT, penwidth="2.5")
-        graph.node(ids[node], label="{ " + " | ".join(fields) + " }", **attrs)
-        if node._op:
-            op_id = ids[node] + "op"
-            graph.node(op_id, label=node._op, shape="oval", margin="0.05,0.02", height="0.3")
-            graph.edge(op_id, ids[node])
-            for slot, child in enumerate(node._children):
-                edge = {"label": _slot_name(node, slot)} if node._op == "linear" else {}
-                if node is hl_node and child is hl_input and hl_slot in (None, slot):
-                    edge = _highlight_edge(node, slot, hl_step)
-                graph.edge(drawn_id(child), op_id, **edge)
+        return fields
 
-    for box in boxes:
-        bid = box_ids[id(box)]
-        fields = [_escape_record(box.name), f"{box.kind} · {box.nparams} params"]
-        out = box.outputs[0]
-        if len(box.outputs) == 1:
-            if show_data:
-                fields.append(f"data {format_number(out.data)}")
-            if show_grad:
-                fields.append(f"grad {format_number(out.grad)}")
-        else:
-            fields.append(f"{len(box.outputs)} outputs")
-        used_roles.add("module")
-        attrs = {"shape": "record", "style": "filled,rounded", **fill_attrs("module", 0.0)}
-        if scale is not None:
-            g = max((abs(_grad_of(o)) for o in box.outputs), default=0.0)
-            attrs.update(fillcolor=scale.fill(g), fontcolor=scale.font(g))
-        if hl_node in box.members or hl_input in box.members:
-            attrs.update(color=HIGHLIGHT, penwidth="2.5")
-        graph.node(bid, label="{ " + " | ".join(fields) + " }", **attrs)
-        # one edge from each outside input into the box, in topological order
-        inputs: list[str] = []
-        for node in sorted(box.members, key=position.__getitem__):
-            for child in node._children:
-                if child not in box.members:
-                    src = drawn_id(child)
-                    if src != bid and src not in inputs:
-                        inputs.append(src)
-        for src in inputs:
-            graph.edge(src, bid)
 
-    if legend:
-        if scale is not None:
-            has_zero = any(_grad_of(n) == 0 for n in shown)
-            has_bad = any(not math.isfinite(_grad_of(n)) for n in shown)
-            graph.node("legend", label=scale.legend(has_zero, has_bad), shape="plaintext")
-        elif len(used_roles - {"interior"}) > 1:
-            graph.node("legend", label=role_legend(used_roles), shape="plaintext")
-    return graph
+def _record(fields: list[str]) -> str:
+    return "{ " + " | ".join(fields) + " }"
+
+
+def _draw_value(canvas: _Canvas, node: Value, role: str) -> None:
+    """A Value's record ``{ label | data | grad }``; for an op's result, its op and inputs too."""
+    fields = [_escape_record(node.label)] if node.label else []
+    fields += canvas.numbers(node)
+    attrs = {"shape": "record", "style": "filled", **canvas.fill(role, _grad_of(node))}
+    if canvas.mark.outlines(node):
+        attrs.update(color=HIGHLIGHT, penwidth="2.5")
+    canvas.graph.node(canvas.names[node], label=_record(fields), **attrs)
+    if node._op:
+        _draw_op(canvas, node)
+
+
+def _draw_op(canvas: _Canvas, node: Value) -> None:
+    """The op's oval, an edge from it to its result, and an edge into it from each input (the
+    edges into ``linear`` say w0.., x0.., b); the highlighted edge gets its chain-rule numbers."""
+    graph, op = canvas.graph, canvas.names[node] + "op"
+    graph.node(op, label=node._op, shape="oval", margin="0.05,0.02", height="0.3")
+    graph.edge(op, canvas.names[node])
+    for slot, child in enumerate(node._children):
+        edge = {"label": _slot_name(node, slot)} if node._op == "linear" else {}
+        if canvas.mark.is_edge(node, child, slot):
+            edge = _highlight_edge(node, slot, canvas.mark.step)
+        graph.edge(canvas.names[child], op, **edge)
+
+
+def _draw_box(canvas: _Canvas, box: _Box, name: str, position: dict[Value, int]) -> None:
+    """A collapsed module: one rounded record (its name, kind and parameter count, then its
+    output's data and grad, or how many outputs it has), with an edge from each outside input."""
+    fields = [_escape_record(box.name), f"{box.kind} · {box.nparams} params"]
+    if len(box.outputs) == 1:
+        fields += canvas.numbers(box.outputs[0])
+    else:
+        fields.append(f"{len(box.outputs)} outputs")
+    g = max((abs(_grad_of(o)) for o in box.outputs), default=0.0)  # coloured by its largest
+    attrs = {"shape": "record", "style": "filled,rounded", **canvas.fill("module", g)}
+    if canvas.mark.node in box.members or canvas.mark.input in box.members:
+        attrs.update(color=HIGHLIGHT, penwidth="2.5")
+    canvas.graph.node(name, label=_record(fields), **attrs)
+    for source in _box_inputs(box, name, canvas.names, position):
+        canvas.graph.edge(source, name)
+
+
+def _box_inputs(
+    box: _Box, name: str, names: dict[Value, str], position: dict[Value, int]
+) -> list[str]:
+    """What feeds a box from outside (Values or other boxes), once each, in topological order."""
+    inputs: list[str] = []
+    for node in sorted(box.members, key=position.__getitem__):
+        for child in node._children:
+            if child not in box.members:
+                source = names[child]
+                if source != name and source not in inputs:
+                    inputs.append(source)
+    return inputs
+
+
+def _draw_legend(graph: Any, scale: GradScale | None, shown: list[Value], roles: set[str]) -> None:
+    """The |grad| colour scale; or, coloured by role, the roles drawn (if more than one)."""
+    if scale is not None:
+        has_zero = any(_grad_of(n) == 0 for n in shown)
+        has_bad = any(not math.isfinite(_grad_of(n)) for n in shown)
+        graph.node("legend", label=scale.legend(has_zero, has_bad), shape="plaintext")
+    elif len(roles - {"interior"}) > 1:
+        graph.node("legend", label=role_legend(roles), shape="plaintext")
 
 
 def _grad_of(node: Value) -> float:
@@ -439,16 +513,16 @@ def _grad_of(node: Value) -> float:
     return float(g.data if isinstance(g, Value) else g)
 
 
-def _parse_highlight(highlight: Any) -> tuple[Value | None, Value | None, int | None]:
+def _parse_highlight(highlight: Any) -> _Highlight:
     if highlight is None:
-        return None, None, None
+        return _Highlight()
     if isinstance(highlight, BackwardStep):
-        return highlight.node, highlight.input, highlight.slot
+        return _Highlight(highlight.node, highlight.input, highlight.slot, highlight)
     if isinstance(highlight, Value):
-        return highlight, None, None
+        return _Highlight(highlight)
     if isinstance(highlight, tuple) and len(highlight) in (2, 3):
         slot = highlight[2] if len(highlight) == 3 else None
-        return highlight[0], highlight[1], slot
+        return _Highlight(highlight[0], highlight[1], slot)
     raise TypeError(
         "draw_dot: highlight must be a BackwardStep, a (node, input) tuple or a Value, "
         f"got {type(highlight).__name__}"
@@ -464,14 +538,9 @@ def _who(v: Any) -> str:
     return f"[{v._op}]" if v._op else f"the leaf {format_number(v.data)}"
 
 
-def _check_highlight(
-    nodes: set[Value],
-    node: Value | None,
-    child: Value | None,
-    slot: int | None,
-    step: BackwardStep | None,
-) -> None:
+def _check_highlight(nodes: set[Value], mark: _Highlight) -> None:
     """A highlight must name something in the drawing; drawing nothing would hide the mistake."""
+    node, child, slot, step = mark
     if node is None:
         return
     if not isinstance(node, Value) or node not in nodes:
