@@ -311,8 +311,23 @@ def _default_title(root: Value) -> str:
 def _record(root: Value, order: list[Value], steps: list[Any], title: str | None) -> dict:
     """The forward pass, the backward steps and each node's facts, as JSON-able data."""
     index = {node: i for i, node in enumerate(order)}
+    return {
+        "title": title if title is not None else _default_title(root),
+        "root": index[root],
+        "nodes": _node_facts(order, index),
+        "forward": list(range(len(order))),  # topological order: inputs before outputs
+        "backward": [_step_facts(step, index) for step in steps],
+        "seed_full": _full(1.0),
+        "seed_short": format_number(1.0),
+        "zero_full": _full(0.0),
+        "zero_short": format_number(0.0),
+    }
+
+
+def _node_facts(order: list[Value], index: dict[Value, int]) -> list[dict[str, Any]]:
+    """Each node's name, op, inputs, numbers (full and short) and local derivative formulas."""
     names = _display_names(order)
-    nodes = []
+    nodes: list[dict[str, Any]] = []
     for i, node in enumerate(order):
         letters, template, formulas = _op_parts(node) if node._children else ((), "", ())
         kids = [index[c] for c in node._children]
@@ -339,38 +354,27 @@ def _record(root: Value, order: list[Value], steps: list[Any], title: str | None
                 "locals": [format_number(g) for g in node._local_grads],
             }
         )
-    backward = []
-    for step in steps:
-        n, c = index[step.node], index[step.input]
-        after = step.input_grad
-        before = _float(after) - _float(step.contribution)
-        backward.append(
-            {
-                "node": n,
-                "input": c,
-                "slot": step.slot,
-                "local": _json_number(step.local),
-                "upstream": _json_number(step.upstream),
-                "contribution": _json_number(step.contribution),
-                "grad_after": _json_number(after),
-                "local_short": format_number(step.local),
-                "upstream_short": format_number(step.upstream),
-                "contribution_short": format_number(step.contribution),
-                "before_short": format_number(before),
-                "after_short": format_number(after),
-                "after_full": _full(after),
-            }
-        )
+    return nodes
+
+
+def _step_facts(step: Any, index: dict[Value, int]) -> dict[str, Any]:
+    """One chain-rule step (a BackwardStep): which edge, its numbers, the input's grad after."""
+    after = step.input_grad
+    before = _float(after) - _float(step.contribution)
     return {
-        "title": title if title is not None else _default_title(root),
-        "root": index[root],
-        "nodes": nodes,
-        "forward": list(range(len(order))),  # topological order: inputs before outputs
-        "backward": backward,
-        "seed_full": _full(1.0),
-        "seed_short": format_number(1.0),
-        "zero_full": _full(0.0),
-        "zero_short": format_number(0.0),
+        "node": index[step.node],
+        "input": index[step.input],
+        "slot": step.slot,
+        "local": _json_number(step.local),
+        "upstream": _json_number(step.upstream),
+        "contribution": _json_number(step.contribution),
+        "grad_after": _json_number(after),
+        "local_short": format_number(step.local),
+        "upstream_short": format_number(step.upstream),
+        "contribution_short": format_number(step.contribution),
+        "before_short": format_number(before),
+        "after_short": format_number(after),
+        "after_full": _full(after),
     }
 
 
