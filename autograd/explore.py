@@ -28,6 +28,8 @@ nothing, and laying them out would freeze the notebook."""
 # ---- what each op computes and the formula of its local derivatives -----------------------------
 # op -> (letters naming its inputs, forward expression as a template over the inputs,
 #        d out / d input for each input, written with those letters)
+# The explorer's own table, kept apart from the rest of this file: the op registry DESIGN.md
+# asks for (one list of ops, read by the drawing, the explorer and the docs) will replace it.
 _OPS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "+": (("a", "b"), "{0} + {1}", ("d(a + b)/da = 1", "d(a + b)/db = 1")),
     "*": (("a", "b"), "{0} * {1}", ("d(a * b)/da = b", "d(a * b)/db = a")),
