@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import subprocess
-import sys
-import sysconfig
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .engine import Value, topological_order
+from .formatting import format_number, input_name
+from .fused import linear_parts
+from .palette import HIGHLIGHT, ROLE_COLORS, GradScale, role_legend
+from .render import PICTURE_FORMATS, DotNotFoundError, computation_graph, find_dot, write_picture
 from .steps import BackwardStep, backward_steps, local_derivatives
 
 __all__ = [
@@ -25,44 +26,10 @@ __all__ = [
     "BackwardStep",
     "DotNotFoundError",
     "find_dot",
+    "PICTURE_FORMATS",
 ]
 
-# ---- numbers and names --------------------------------------------------------------------
-
-
-def _num(v: Any) -> str:
-    """A number as every view shows it (drawing, tree, steps, explorer): >= 4 significant digits.
-
-    Numbers in [0.01, 1e6) keep 4 decimals; smaller ones keep 4 significant digits, in fixed
-    point down to 1e-4 and scientific below (so -3 x 0.0001816 = -0.0005447 checks by hand,
-    where 4 decimals would show -3 x 0.0002 = -0.0005); 1e6 and above are scientific.
-
-    >>> [_num(v) for v in (2.0, -0.98661, 0.0, -0.00054475, 0.005, 1.5e-7, 2.5e8)]
-    ['2.0000', '-0.9866', '0.0000', '-0.0005447', '0.005000', '1.500e-07', '2.500e+08']
-    """
-    if isinstance(v, Value):  # a gradient under create_graph=True is itself a Value
-        v = v.data
-    v = float(v)
-    if not math.isfinite(v):
-        return str(v)  # nan, inf, -inf
-    size = abs(float(f"{v:.3e}"))  # |v| rounded to 4 significant digits picks the form
-    if v == 0 or (1e-2 <= size and abs(v) < 1e6):
-        return f"{v:.4f}"
-    if 1e-4 <= size < 1e-2:
-        return f"{v:#.4g}"  # fixed point with 4 significant digits ("#" keeps trailing zeros)
-    return f"{v:.3e}"
-
-
-def _slot_name(node: Value, slot: int) -> str:
-    """How an input enters its op: 'w2', 'x2' or 'b' for the fused weighted sum, else ''."""
-    if node._op != "linear":
-        return ""
-    n = (len(node._children) - 1) // 2  # children are w0..wn-1, x0..xn-1, b
-    if slot < n:
-        return f"w{slot}"
-    if slot < 2 * n:
-        return f"x{slot - n}"
-    return "b"
+# ---- roles and names -----------------------------------------------------------------------
 
 
 def _data_leaves(order: list[Value], params: set[Value]) -> set[Value]:
@@ -70,16 +37,15 @@ def _data_leaves(order: list[Value], params: set[Value]) -> set[Value]:
     leaves multiplied by a parameter (``w * x`` in micrograd's unfused neuron)."""
     found: set[Value] = set()
     for node in order:
-        if node._op == "linear":
-            n = (len(node._children) - 1) // 2
-            for x in node._children[n : 2 * n]:
-                if not x._children:
+        if node.op == "linear":
+            for x in linear_parts(node.inputs)[1]:
+                if x.is_leaf:
                     found.add(x)
-        elif node._op == "*" and len(node._children) == 2:
-            a, b = node._children
-            if a in params and not b._children:
+        elif node.op == "*" and len(node.inputs) == 2:
+            a, b = node.inputs
+            if a in params and not b.inputs:
                 found.add(b)
-            elif b in params and not a._children:
+            elif b in params and not a.inputs:
                 found.add(a)
     return found
 
@@ -96,7 +62,7 @@ def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, s
     for node in order:
         if node is root:
             roles[node] = "output"
-        elif node._children:
+        elif node.inputs:
             roles[node] = "interior"
         elif node in params:
             roles[node] = "parameter"
@@ -113,118 +79,6 @@ def _param_set(params: Any) -> set[Value]:
     if hasattr(params, "parameters"):  # a module
         params = params.parameters()
     return set(params)
-
-
-# ---- colours --------------------------------------------------------------------------------
-
-_ROLE_COLORS = {
-    "input": "#cfe3ff",  # light blue
-    "parameter": "#ffdcaa",  # light orange
-    "constant": "#e6e6e6",  # light grey
-    "output": "#c6efc0",  # light green
-    "interior": "#ffffff",
-    "module": "#e6dcf5",  # light lavender: a collapsed Neuron or Layer
-}
-_ROLE_NAMES = {
-    "input": "input",
-    "parameter": "parameter",
-    "constant": "constant",
-    "output": "output",
-    "module": "module (collapsed)",
-}
-_HIGHLIGHT = "#d62728"
-_ZERO_GRAD = "#d9d9d9"
-_BAD_GRAD = "#ff9896"  # nan or inf
-
-# viridis (matplotlib's perceptually uniform sequential map) sampled at 0, 1/8, ..., 1;
-# colours in between are interpolated. Dark = small |grad|, yellow = large.
-_VIRIDIS = [
-    (0x44, 0x01, 0x54),
-    (0x47, 0x2D, 0x7B),
-    (0x3B, 0x52, 0x8B),
-    (0x2C, 0x72, 0x8E),
-    (0x21, 0x91, 0x8C),
-    (0x28, 0xAE, 0x80),
-    (0x5E, 0xC9, 0x62),
-    (0xAD, 0xDC, 0x30),
-    (0xFD, 0xE7, 0x25),
-]
-
-
-def _viridis(t: float) -> str:
-    t = min(max(t, 0.0), 1.0) * (len(_VIRIDIS) - 1)
-    i = min(int(t), len(_VIRIDIS) - 2)
-    f = t - i
-    rgb = (round(a + (b - a) * f) for a, b in zip(_VIRIDIS[i], _VIRIDIS[i + 1]))
-    return "#" + "".join(f"{c:02x}" for c in rgb)
-
-
-class _GradScale:
-    """|grad| -> colour on a log10 scale spanning whole decades of the grads shown."""
-
-    def __init__(self, grads: Iterable[float]) -> None:
-        mags = [abs(g) for g in grads if math.isfinite(g) and g != 0]
-        if mags:
-            self.lo = math.floor(math.log10(min(mags)))
-            self.hi = math.ceil(math.log10(max(mags)))
-        else:
-            self.lo, self.hi = -1, 0
-        if self.hi <= self.lo:
-            self.hi = self.lo + 1
-        self.lo = max(self.lo, self.hi - 16)  # below 1e-16 of the largest is "zero" anyway
-
-    def t(self, g: float) -> float:
-        return (math.log10(abs(g)) - self.lo) / (self.hi - self.lo)
-
-    def fill(self, g: float) -> str:
-        if not math.isfinite(g):
-            return _BAD_GRAD
-        if g == 0:
-            return _ZERO_GRAD
-        return _viridis(self.t(g))
-
-    def font(self, g: float) -> str:
-        # white text on the dark (purple/blue) half of viridis, black on the light half
-        if math.isfinite(g) and g != 0 and self.t(g) < 0.55:
-            return "white"
-        return "black"
-
-    def ticks(self) -> list[float]:
-        """Values for the legend: 1-2-5 steps over a few decades, whole decades over more."""
-        span = self.hi - self.lo
-        if span <= 3:
-            return [m * 10.0**k for k in range(self.lo, self.hi) for m in (1, 2, 5)] + [
-                10.0**self.hi
-            ]
-        step = max(1, math.ceil(span / 8))  # at most ~9 cells
-        return [10.0**k for k in range(self.lo, self.hi + 1, step)]
-
-    def legend(self, has_zero: bool, has_bad: bool) -> str:
-        cells = [
-            f'<TD BGCOLOR="{self.fill(g)}"><FONT COLOR="{self.font(g)}">{g:.0e}</FONT></TD>'
-            if not 1e-3 <= g <= 1e3
-            else f'<TD BGCOLOR="{self.fill(g)}"><FONT COLOR="{self.font(g)}">{g:g}</FONT></TD>'
-            for g in self.ticks()
-        ]
-        if has_zero:
-            cells.insert(0, f'<TD BGCOLOR="{_ZERO_GRAD}">0</TD>')
-        if has_bad:
-            cells.append(f'<TD BGCOLOR="{_BAD_GRAD}">nan/inf</TD>')
-        return (
-            '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
-            f'<TR><TD COLSPAN="{len(cells)}" BORDER="0"><B>|grad|</B> (log scale)</TD></TR>'
-            f"<TR>{''.join(cells)}</TR></TABLE>>"
-        )
-
-
-def _role_legend(roles: Iterable[str]) -> str:
-    rows = "".join(
-        f'<TR><TD BGCOLOR="{_ROLE_COLORS[r]}" WIDTH="18"> </TD><TD ALIGN="LEFT">{_ROLE_NAMES[r]}'
-        "</TD></TR>"
-        for r in _ROLE_NAMES
-        if r in roles
-    )
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{rows}</TABLE>>'
 
 
 def _escape_record(text: str) -> str:
@@ -257,7 +111,7 @@ def _natural_key(name: str) -> list[tuple[int, Any]]:
 def _consumers(order: list[Value]) -> dict[Value, list[Value]]:
     users: dict[Value, list[Value]] = {node: [] for node in order}
     for node in order:
-        for child in node._children:
+        for child in node.inputs:
             users[child].append(node)
     return users
 
@@ -271,7 +125,7 @@ def _neuron_boxes(order: list[Value], model: Any) -> list[_Box]:
     leaves used elsewhere too) stays outside as the box's inputs.
     """
     modules = {name: m for name, m in _named_modules(model, order).items() if name}
-    outputs = [node for node in order if node.label in modules and node._children]
+    outputs = [node for node in order if node.label in modules and node.inputs]
     is_output = set(outputs)
     data = _data_leaves(order, set(model.parameters()))
     users = _consumers(order)
@@ -284,10 +138,10 @@ def _neuron_boxes(order: list[Value], model: Any) -> list[_Box]:
         leaves = set()
         while stack:
             node = stack.pop()
-            for child in node._children:
+            for child in node.inputs:
                 if child in is_output or child in interior:
                     continue
-                if child._children:
+                if child.inputs:
                     interior.add(child)
                     stack.append(child)
                 else:
@@ -324,7 +178,7 @@ def _named_modules(model: Any, order: list[Value]) -> dict[str, Any]:
             f"draw_dot: collapse= needs a module with named_modules() (an nn.Module), "
             f"got {type(model).__name__}"
         )
-    labels = {node.label for node in order if node._children and node.label}
+    labels = {node.label for node in order if node.inputs and node.label}
     best = dict(model.named_modules())
     # a module built inside another (a Layer of an MLP) may label its outputs with its
     # qualified name: try that name as the prefix too, and keep whichever names match
@@ -357,7 +211,7 @@ def _layer_boxes(order: list[Value], model: Any) -> list[_Box]:
     for i, box in enumerate(neurons):
         touching: set[Value] = set()
         for node in box.members:
-            for child in node._children:
+            for child in node.inputs:
                 if child not in box.members:
                     touching.add(child)  # an input of the box
         for out in box.outputs:
@@ -382,132 +236,6 @@ def _layer_boxes(order: list[Value], model: Any) -> list[_Box]:
         box.nparams = len(list(module.parameters()))
         boxes.append(box)
     return boxes
-
-
-# ---- finding the dot program ----------------------------------------------------------------
-
-
-class DotNotFoundError(RuntimeError):
-    """Graphviz's ``dot`` program is needed to render a graph and was not found."""
-
-
-_INSTALL_HELP = """\
-Graphviz's `dot` program was not found, so the graph cannot be rendered (looked for `dot` on
-PATH and for the `graphviz-pure` program). Install one of them:
-    Debian/Ubuntu:  sudo apt-get install graphviz
-    macOS:          brew install graphviz
-    pip (any OS):   pip install graphviz-pure
-The DOT text is still available: graph.source (print it, or paste it into any Graphviz viewer)."""
-
-
-def _script_dirs() -> list[str]:
-    # where pip puts a wheel's programs: this interpreter's scripts folder, which a notebook
-    # kernel started from a venv may not have on PATH
-    dirs = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
-    return [d for d in dirs if d]
-
-
-def find_dot() -> str | None:
-    """The program that renders graphs: ``dot`` on PATH, else the graphviz-pure wheel's, else None.
-
-    When only graphviz-pure is found, the graphviz package is pointed at it
-    (``graphviz.backend.dot_command.DOT_BINARY``), so ``.render()``, ``.pipe()`` and the
-    inline Jupyter display use it.
-
-    >>> find_dot() is None or isinstance(find_dot(), str)
-    True
-    """
-    from graphviz.backend import dot_command
-
-    current = str(dot_command.DOT_BINARY)
-    if current != "dot":  # set by the user, or by an earlier call of ours
-        found = shutil.which(current)
-        if found:
-            return found
-    found = shutil.which("dot")
-    if found:
-        dot_command.DOT_BINARY = Path("dot")
-        return found
-    pure = shutil.which("graphviz-pure") or shutil.which(
-        "graphviz-pure", path=os.pathsep.join(_script_dirs())
-    )
-    if pure:
-        dot_command.DOT_BINARY = Path(pure)  # it takes dot's flags
-        return pure
-    return None
-
-
-def _require_dot() -> None:
-    if find_dot() is None:
-        raise DotNotFoundError(_INSTALL_HELP)
-
-
-def _import_graphviz() -> Any:
-    try:
-        import graphviz
-    except ImportError as exc:  # pragma: no cover - graphviz is a dependency of chainrule
-        raise ImportError(
-            "draw_dot needs the graphviz Python package: pip install graphviz "
-            "(it is a dependency of chainrule; reinstall with pip install chainrule)"
-        ) from exc
-    return graphviz
-
-
-_GRAPH_CLASS: Any = None
-
-
-def _graph_class() -> Any:
-    """ComputationGraph: a graphviz.Digraph that explains how to get ``dot`` when it is missing."""
-    global _GRAPH_CLASS
-    if _GRAPH_CLASS is not None:
-        return _GRAPH_CLASS
-    graphviz = _import_graphviz()
-
-    class ComputationGraph(graphviz.Digraph):  # type: ignore[misc, name-defined]
-        """A graphviz.Digraph of a computation; renders inline in Jupyter as SVG."""
-
-        _text: str = ""
-
-        def pipe(self, *args: Any, **kwargs: Any) -> Any:
-            _require_dot()
-            return super().pipe(*args, **kwargs)
-
-        def render(self, *args: Any, **kwargs: Any) -> Any:
-            _require_dot()
-            return super().render(*args, **kwargs)
-
-        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> Any:
-            # without dot, the notebook shows the text tree and how to install Graphviz
-            if find_dot() is None:
-                text = f"{self._text}\n\n" if self._text else ""
-                return {"text/plain": text + _INSTALL_HELP}
-            return super()._repr_mimebundle_(include, exclude, **kw)
-
-        def save(
-            self,
-            filename: str | os.PathLike[str] | None = None,
-            directory: str | os.PathLike[str] | None = None,
-            *,
-            skip_existing: bool | None = False,
-        ) -> Any:
-            """``save("graph.svg")`` writes the picture in the format its extension names
-            (one of ``PICTURE_FORMATS``).
-
-            Otherwise (another extension or none, or graphviz's own arguments, as ``render()``
-            passes them) it is graphviz's ``Digraph.save``: the DOT source.
-            """
-            ext = Path(filename).suffix.lower() if filename is not None else ""
-            picture = ext.lstrip(".") in PICTURE_FORMATS
-            if picture and directory is None and skip_existing is False:
-                return save(self, filename)  # type: ignore[arg-type]
-            return super().save(filename, directory=directory, skip_existing=skip_existing)
-
-        def __repr__(self) -> str:  # stable text (no memory address) in saved notebooks
-            nodes = self.source.count("shape=record")
-            return f"<computation graph: {nodes} value nodes; display it or .save(path)>"
-
-    _GRAPH_CLASS = ComputationGraph
-    return ComputationGraph
 
 
 # ---- draw_dot -------------------------------------------------------------------------------
@@ -556,6 +284,38 @@ def draw_dot(
     >>> "y | data -1.0000 | grad 1.0000" in g.source
     True
     """
+    _check_draw_options(root, rankdir, color_by, collapse_level, max_nodes)
+    order = topological_order(root)
+    boxes, owner = _collapse(order, collapse, collapse_level)
+    shown = [node for node in order if node not in owner]
+    count = len(shown) + len(boxes)
+    _check_size(count, max_nodes, collapse, collapse_level)
+
+    roles = _roles(order, root, _param_set(params) | _param_set(collapse))
+    scale = None
+    if color_by == "grad":  # over the grads drawn: the Values', and the boxes' outputs'
+        scale = GradScale([_grad_of(v) for v in shown + [o for b in boxes for o in b.outputs]])
+    mark = _parse_highlight(highlight)
+    _check_highlight(set(order), mark)
+
+    # without dot, a notebook shows the text tree instead (if it is short enough to read)
+    graph = _new_graph(fmt, rankdir, tree_text(root, max_lines=60) if count <= 200 else "")
+    canvas = _Canvas(graph, _dot_names(order, boxes, owner), scale, mark, show_data, show_grad)
+    for node in shown:
+        _draw_value(canvas, node, roles[node])
+    position = {node: i for i, node in enumerate(order)}
+    for k, box in enumerate(boxes):
+        _draw_box(canvas, box, f"g{k}", position)
+    if legend:
+        drawn_roles = {roles[node] for node in shown} | ({"module"} if boxes else set())
+        _draw_legend(graph, scale, shown, drawn_roles)
+    return graph
+
+
+def _check_draw_options(
+    root: Any, rankdir: str, color_by: str | None, collapse_level: str, max_nodes: Any
+) -> None:
+    """draw_dot's arguments, each refused with the bad value and what would be right."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -569,127 +329,169 @@ def draw_dot(
     if not (isinstance(max_nodes, int) and max_nodes > 0):
         raise ValueError(f"draw_dot: max_nodes must be a positive int, got {max_nodes!r}")
 
-    order = topological_order(root)
+
+def _check_size(count: int, max_nodes: int, collapse: Any, collapse_level: str) -> None:
+    """More than max_nodes nodes would hang dot and the notebook: refuse, saying what to do."""
+    if count <= max_nodes:
+        return
+    hint = (
+        "pass collapse=model to draw each Neuron as one box (collapse_level='layer' for one "
+        "box per Layer), draw the graph of a single sample, or raise max_nodes"
+        if collapse is None or collapse_level == "neuron"
+        else "draw the graph of a single sample, or raise max_nodes"
+    )
+    raise ValueError(
+        f"draw_dot: the graph has {count} nodes to draw, more than max_nodes={max_nodes}; {hint}"
+    )
+
+
+def _collapse(
+    order: list[Value], collapse: Any, collapse_level: str
+) -> tuple[list[_Box], dict[Value, _Box]]:
+    """The boxes drawn in place of modules (none without ``collapse``), top to bottom in name
+    order, and the box each hidden Value is drawn in (the first box that claims it)."""
     boxes: list[_Box] = []
     if collapse is not None:
-        boxes = (
-            _layer_boxes(order, collapse)
-            if collapse_level == "layer"
-            else (_neuron_boxes(order, collapse))
-        )
-        boxes.sort(key=lambda box: _natural_key(box.name))  # neurons 0, 1, ... top to bottom
+        level_boxes = _layer_boxes if collapse_level == "layer" else _neuron_boxes
+        boxes = sorted(level_boxes(order, collapse), key=lambda box: _natural_key(box.name))
     owner: dict[Value, _Box] = {}
     for box in boxes:
         for node in box.members:
             owner.setdefault(node, box)
-    shown = [node for node in order if node not in owner]
-    count = len(shown) + len(boxes)
-    if count > max_nodes:
-        hint = (
-            "pass collapse=model to draw each Neuron as one box (collapse_level='layer' for one "
-            "box per Layer), draw the graph of a single sample, or raise max_nodes"
-            if collapse is None or collapse_level == "neuron"
-            else "draw the graph of a single sample, or raise max_nodes"
-        )
-        raise ValueError(
-            f"draw_dot: the graph has {count} nodes to draw, more than max_nodes={max_nodes}; "
-            f"{hint}"
-        )
+    return boxes, owner
 
-    param_set = _param_set(params)
-    if collapse is not None:
-        param_set |= set(collapse.parameters())
-    roles = _roles(order, root, param_set)
-    scale = None
-    if color_by == "grad":
-        grads = [_grad_of(n) for n in shown] + [_grad_of(o) for b in boxes for o in b.outputs]
-        scale = _GradScale(grads)
 
-    hl_node, hl_input, hl_slot = _parse_highlight(highlight)
-    hl_step = highlight if isinstance(highlight, BackwardStep) else None
-    _check_highlight(set(order), hl_node, hl_input, hl_slot, hl_step)
+def _dot_names(order: list[Value], boxes: list[_Box], owner: dict[Value, _Box]) -> dict[Value, str]:
+    """Each Value's node in the DOT text: ``v{i}`` for the i-th Value of ``order`` (its op oval is
+    ``v{i}op``; explore finds the Values by these names), or its box's ``g{k}``."""
+    box_names = {id(box): f"g{k}" for k, box in enumerate(boxes)}
+    return {
+        node: box_names[id(owner[node])] if node in owner else f"v{i}"
+        for i, node in enumerate(order)
+    }
 
-    graph = _graph_class()(
+
+def _new_graph(fmt: str, rankdir: str, text: str) -> Any:
+    """An empty graph in draw_dot's look; ``text`` is what a notebook shows if dot is missing."""
+    return computation_graph(
+        fallback_text=text,
         format=fmt,
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
         node_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "9", "color": "#555555"},
     )
-    graph._text = tree_text(root, max_lines=60) if count <= 200 else ""
-    position = {node: i for i, node in enumerate(order)}
-    ids = {node: f"v{i}" for node, i in position.items()}
-    box_ids = {id(box): f"g{k}" for k, box in enumerate(boxes)}
 
-    def drawn_id(node: Value) -> str:
-        box = owner.get(node)
-        return box_ids[id(box)] if box is not None else ids[node]
 
-    def fill_attrs(role: str, g: float) -> dict[str, str]:
-        if scale is not None:
-            return {"fillcolor": scale.fill(g), "fontcolor": scale.font(g)}
-        return {"fillcolor": _ROLE_COLORS[role]}
+class _Highlight(NamedTuple):
+    """What ``highlight=`` marks: the edge ``node <- input`` (at ``slot``, with the numbers of
+    ``step`` if it came from a BackwardStep), or the Value ``node`` alone; all None: nothing."""
 
-    used_roles: set[str] = set()
-    for node in shown:
-        fields = [_escape_record(node.label)] if node.label else []
-        if show_data:
-            fields.append(f"data {_num(node.data)}")
-        if show_grad:
-            fields.append(f"grad {_num(node.grad)}")
-        role = roles[node]
-        used_roles.add(role)
-        attrs = {"shape": "record", "style": "filled", **fill_attrs(role, _grad_of(node))}
-        if node is hl_node or node is hl_input:
-            attrs.update(color=_HIGHLIGHT, penwidth="2.5")
-        graph.node(ids[node], label="{ " + " | ".join(fields) + " }", **attrs)
-        if node._op:
-            op_id = ids[node] + "op"
-            graph.node(op_id, label=node._op, shape="oval", margin="0.05,0.02", height="0.3")
-            graph.edge(op_id, ids[node])
-            for slot, child in enumerate(node._children):
-                edge = {"label": _slot_name(node, slot)} if node._op == "linear" else {}
-                if node is hl_node and child is hl_input and hl_slot in (None, slot):
-                    edge = _highlight_edge(node, slot, hl_step)
-                graph.edge(drawn_id(child), op_id, **edge)
+    node: Value | None = None
+    input: Value | None = None
+    slot: int | None = None
+    step: BackwardStep | None = None
 
-    for box in boxes:
-        bid = box_ids[id(box)]
-        fields = [_escape_record(box.name), f"{box.kind} · {box.nparams} params"]
-        out = box.outputs[0]
-        if len(box.outputs) == 1:
-            if show_data:
-                fields.append(f"data {_num(out.data)}")
-            if show_grad:
-                fields.append(f"grad {_num(out.grad)}")
-        else:
-            fields.append(f"{len(box.outputs)} outputs")
-        used_roles.add("module")
-        attrs = {"shape": "record", "style": "filled,rounded", **fill_attrs("module", 0.0)}
-        if scale is not None:
-            g = max((abs(_grad_of(o)) for o in box.outputs), default=0.0)
-            attrs.update(fillcolor=scale.fill(g), fontcolor=scale.font(g))
-        if hl_node in box.members or hl_input in box.members:
-            attrs.update(color=_HIGHLIGHT, penwidth="2.5")
-        graph.node(bid, label="{ " + " | ".join(fields) + " }", **attrs)
-        # one edge from each outside input into the box, in topological order
-        inputs: list[str] = []
-        for node in sorted(box.members, key=position.__getitem__):
-            for child in node._children:
-                if child not in box.members:
-                    src = drawn_id(child)
-                    if src != bid and src not in inputs:
-                        inputs.append(src)
-        for src in inputs:
-            graph.edge(src, bid)
+    def outlines(self, v: Value) -> bool:
+        return v is self.node or v is self.input
 
-    if legend:
-        if scale is not None:
-            has_zero = any(_grad_of(n) == 0 for n in shown)
-            has_bad = any(not math.isfinite(_grad_of(n)) for n in shown)
-            graph.node("legend", label=scale.legend(has_zero, has_bad), shape="plaintext")
-        elif len(used_roles - {"interior"}) > 1:
-            graph.node("legend", label=_role_legend(used_roles), shape="plaintext")
-    return graph
+    def is_edge(self, node: Value, child: Value, slot: int) -> bool:
+        return node is self.node and child is self.input and self.slot in (None, slot)
+
+
+@dataclass
+class _Canvas:
+    """What the drawing helpers share: the graph being filled, and how to draw into it."""
+
+    graph: Any
+    names: dict[Value, str]  # each Value's DOT node (from _dot_names)
+    scale: GradScale | None  # fills follow |grad| with color_by="grad", else the roles
+    mark: _Highlight
+    show_data: bool
+    show_grad: bool
+
+    def fill(self, role: str, g: float) -> dict[str, str]:
+        if self.scale is not None:
+            return {"fillcolor": self.scale.fill(g), "fontcolor": self.scale.font(g)}
+        return {"fillcolor": ROLE_COLORS[role]}
+
+    def numbers(self, node: Value) -> list[str]:
+        """The record fields of a Value's numbers: "data ...", "grad ...", as asked."""
+        fields = []
+        if self.show_data:
+            fields.append(f"data {format_number(node.data)}")
+        if self.show_grad:
+            fields.append(f"grad {format_number(node.grad)}")
+        return fields
+
+
+def _record(fields: list[str]) -> str:
+    return "{ " + " | ".join(fields) + " }"
+
+
+def _draw_value(canvas: _Canvas, node: Value, role: str) -> None:
+    """A Value's record ``{ label | data | grad }``; for an op's result, its op and inputs too."""
+    fields = [_escape_record(node.label)] if node.label else []
+    fields += canvas.numbers(node)
+    attrs = {"shape": "record", "style": "filled", **canvas.fill(role, _grad_of(node))}
+    if canvas.mark.outlines(node):
+        attrs.update(color=HIGHLIGHT, penwidth="2.5")
+    canvas.graph.node(canvas.names[node], label=_record(fields), **attrs)
+    if node.op:
+        _draw_op(canvas, node)
+
+
+def _draw_op(canvas: _Canvas, node: Value) -> None:
+    """The op's oval, an edge from it to its result, and an edge into it from each input (the
+    edges into ``linear`` say w0.., x0.., b); the highlighted edge gets its chain-rule numbers."""
+    graph, op = canvas.graph, canvas.names[node] + "op"
+    graph.node(op, label=node.op, shape="oval", margin="0.05,0.02", height="0.3")
+    graph.edge(op, canvas.names[node])
+    for slot, child in enumerate(node.inputs):
+        edge = {"label": input_name(node, slot)} if node.op == "linear" else {}
+        if canvas.mark.is_edge(node, child, slot):
+            edge = _highlight_edge(node, slot, canvas.mark.step)
+        graph.edge(canvas.names[child], op, **edge)
+
+
+def _draw_box(canvas: _Canvas, box: _Box, name: str, position: dict[Value, int]) -> None:
+    """A collapsed module: one rounded record (its name, kind and parameter count, then its
+    output's data and grad, or how many outputs it has), with an edge from each outside input."""
+    fields = [_escape_record(box.name), f"{box.kind} · {box.nparams} params"]
+    if len(box.outputs) == 1:
+        fields += canvas.numbers(box.outputs[0])
+    else:
+        fields.append(f"{len(box.outputs)} outputs")
+    g = max((abs(_grad_of(o)) for o in box.outputs), default=0.0)  # coloured by its largest
+    attrs = {"shape": "record", "style": "filled,rounded", **canvas.fill("module", g)}
+    if canvas.mark.node in box.members or canvas.mark.input in box.members:
+        attrs.update(color=HIGHLIGHT, penwidth="2.5")
+    canvas.graph.node(name, label=_record(fields), **attrs)
+    for source in _box_inputs(box, name, canvas.names, position):
+        canvas.graph.edge(source, name)
+
+
+def _box_inputs(
+    box: _Box, name: str, names: dict[Value, str], position: dict[Value, int]
+) -> list[str]:
+    """What feeds a box from outside (Values or other boxes), once each, in topological order."""
+    inputs: list[str] = []
+    for node in sorted(box.members, key=position.__getitem__):
+        for child in node.inputs:
+            if child not in box.members:
+                source = names[child]
+                if source != name and source not in inputs:
+                    inputs.append(source)
+    return inputs
+
+
+def _draw_legend(graph: Any, scale: GradScale | None, shown: list[Value], roles: set[str]) -> None:
+    """The |grad| colour scale; or, coloured by role, the roles drawn (if more than one)."""
+    if scale is not None:
+        has_zero = any(_grad_of(n) == 0 for n in shown)
+        has_bad = any(not math.isfinite(_grad_of(n)) for n in shown)
+        graph.node("legend", label=scale.legend(has_zero, has_bad), shape="plaintext")
+    elif len(roles - {"interior"}) > 1:
+        graph.node("legend", label=role_legend(roles), shape="plaintext")
 
 
 def _grad_of(node: Value) -> float:
@@ -697,16 +499,16 @@ def _grad_of(node: Value) -> float:
     return float(g.data if isinstance(g, Value) else g)
 
 
-def _parse_highlight(highlight: Any) -> tuple[Value | None, Value | None, int | None]:
+def _parse_highlight(highlight: Any) -> _Highlight:
     if highlight is None:
-        return None, None, None
+        return _Highlight()
     if isinstance(highlight, BackwardStep):
-        return highlight.node, highlight.input, highlight.slot
+        return _Highlight(highlight.node, highlight.input, highlight.slot, highlight)
     if isinstance(highlight, Value):
-        return highlight, None, None
+        return _Highlight(highlight)
     if isinstance(highlight, tuple) and len(highlight) in (2, 3):
         slot = highlight[2] if len(highlight) == 3 else None
-        return highlight[0], highlight[1], slot
+        return _Highlight(highlight[0], highlight[1], slot)
     raise TypeError(
         "draw_dot: highlight must be a BackwardStep, a (node, input) tuple or a Value, "
         f"got {type(highlight).__name__}"
@@ -719,17 +521,12 @@ def _who(v: Any) -> str:
         return repr(v)
     if v.label:
         return v.label
-    return f"[{v._op}]" if v._op else f"the leaf {_num(v.data)}"
+    return f"[{v.op}]" if v.op else f"the leaf {format_number(v.data)}"
 
 
-def _check_highlight(
-    nodes: set[Value],
-    node: Value | None,
-    child: Value | None,
-    slot: int | None,
-    step: BackwardStep | None,
-) -> None:
+def _check_highlight(nodes: set[Value], mark: _Highlight) -> None:
     """A highlight must name something in the drawing; drawing nothing would hide the mistake."""
+    node, child, slot, step = mark
     if node is None:
         return
     if not isinstance(node, Value) or node not in nodes:
@@ -743,7 +540,7 @@ def _check_highlight(
         )
     if child is None:
         return
-    kids = node._children
+    kids = node.inputs
     if slot is None:
         if not any(k is child for k in kids):
             raise ValueError(
@@ -768,16 +565,16 @@ def _highlight_edge(node: Value, slot: int, step: BackwardStep | None) -> dict[s
         local, upstream = step.local, step.upstream
     else:
         local, upstream = local_derivatives(node)[slot], _grad_of(node)
-    name = _slot_name(node, slot)
+    name = input_name(node, slot)
     prefix = f"{name}: " if name else ""
     return {
-        "color": _HIGHLIGHT,
-        "fontcolor": _HIGHLIGHT,
+        "color": HIGHLIGHT,
+        "fontcolor": HIGHLIGHT,
         "penwidth": "3",
         "fontsize": "11",
         # "\\n" is DOT's line break (the DOT text itself stays one line per edge)
-        "label": f"{prefix}local {_num(local)} × upstream {_num(upstream)}"
-        f"\\n= {_num(local * upstream)}",
+        "label": f"{prefix}local {format_number(local)} × upstream {format_number(upstream)}"
+        f"\\n= {format_number(local * upstream)}",
     }
 
 
@@ -796,32 +593,7 @@ def save(graph_or_root: Any, path: str | os.PathLike[str], **draw_kwargs: Any) -
         graph = draw_dot(graph_or_root, **draw_kwargs)
     elif draw_kwargs:
         raise TypeError("save: drawing options are only accepted with a Value, not a graph")
-    path = Path(path)
-    ext = path.suffix.lower().lstrip(".")
-    if ext in ("dot", "gv"):
-        path.write_text(graph.source, encoding="utf-8")
-        return path
-    if not ext:
-        raise ValueError(f"save: cannot tell the format of {str(path)!r}: add .svg or .png")
-    if ext not in PICTURE_FORMATS:
-        raise ValueError(
-            f"save: cannot write .{ext} files ({str(path)!r}); use one of "
-            + ", ".join(f".{e}" for e in (*PICTURE_FORMATS, "dot", "gv"))
-        )
-    try:
-        data = graph.pipe(format=ext)
-    except subprocess.CalledProcessError as exc:  # e.g. graphviz-pure has no .pdf
-        said = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise RuntimeError(
-            f"save: dot could not write .{ext} ({str(path)!r}): "
-            f"{said[-1] if said else exc}; .svg and .png always work"
-        ) from None
-    path.write_bytes(data)
-    return path
-
-
-PICTURE_FORMATS = ("svg", "png", "jpg", "jpeg", "gif", "webp", "pdf", "ps")
-"""The picture formats ``save`` writes (through ``dot``; .pdf and .ps need system Graphviz)."""
+    return write_picture(graph, path)
 
 
 # ---- text rendering -------------------------------------------------------------------------
@@ -835,17 +607,17 @@ class TreeText(str):
 
 
 def _describe(node: Value, role: str, show_data: bool, show_grad: bool) -> str:
-    if node._children:
-        name = f"{node.label} [{node._op}]" if node.label else f"[{node._op}]"
+    if node.inputs:
+        name = f"{node.label} [{node.op}]" if node.label else f"[{node.op}]"
     elif node.label:
         name = node.label
     else:
         name = "const" if role == "constant" else "input"
     parts = [name]
     if show_data:
-        parts.append(f"data {_num(node.data)}")
+        parts.append(f"data {format_number(node.data)}")
     if show_grad:
-        parts.append(f"grad {_num(node.grad)}")
+        parts.append(f"grad {format_number(node.grad)}")
     return "  ".join(parts)
 
 
@@ -881,7 +653,7 @@ def tree_text(
             break
         slot_tag = f"{slot}: " if slot else ""
         if node in shared:
-            name = node.label or (f"[{node._op}]" if node._op else "const")
+            name = node.label or (f"[{node.op}]" if node.op else "const")
             lines.append(f"{lead}{slot_tag}{name}  #{shared[node]} (above)")
             continue
         text = _describe(node, roles[node], show_data, show_grad)
@@ -889,7 +661,7 @@ def tree_text(
             shared[node] = len(shared) + 1
             text += f"  #{shared[node]}"
         lines.append(f"{lead}{slot_tag}{text}")
-        kids = node._children
+        kids = node.inputs
         for i in reversed(range(len(kids))):
             last = i == len(kids) - 1
             stack.append(
@@ -897,7 +669,7 @@ def tree_text(
                     kids[i],
                     prefix_next + ("└─ " if last else "├─ "),
                     prefix_next + ("   " if last else "│  "),
-                    _slot_name(node, i),
+                    input_name(node, i),
                 )
             )
     return TreeText("\n".join(lines))

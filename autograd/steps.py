@@ -10,8 +10,8 @@ from typing import Any
 
 from .engine import HOOKS, RULES, Value, topological_order
 from .floats import as_float
+from .formatting import format_number, input_name
 from .modes import MODES, check_gradient, raise_summed
-from .text import format_number, input_name
 
 __all__ = ["BackwardStep", "backward_steps", "local_derivatives", "grads_set_aside"]
 

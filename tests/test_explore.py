@@ -383,3 +383,31 @@ def test_small_gradients_keep_four_significant_digits_on_the_page():
     for node in data["nodes"]:
         if node["grad"]:
             assert math.isclose(float(node["grad_short"]), node["grad"], rel_tol=5e-4)
+
+
+def test_page_inlines_the_script_and_styles_of_the_package_data_files():
+    from importlib import resources
+
+    page = explore(neuron()[0]).html
+    folder = resources.files("autograd") / "explorer"
+    for name in ("explorer.css", "explorer.js"):
+        text = (folder / name).read_text(encoding="utf-8")
+        assert page.count(text.removesuffix("\n")) == 1, f"{name} is not inlined once, whole"
+
+
+def test_every_explorer_file_is_declared_as_package_data():
+    # a file missing from pyproject.toml would be missing from an installed wheel
+    import fnmatch
+    from pathlib import Path
+
+    import autograd
+
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parent.parent
+    declared = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = declared["tool"]["setuptools"]["package-data"]["autograd"]
+    package = Path(autograd.__file__).parent
+    files = [p.relative_to(package).as_posix() for p in (package / "explorer").iterdir()]
+    assert sorted(files) == [f"explorer/explorer.{ext}" for ext in ("css", "html", "js")]
+    for name in files:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name

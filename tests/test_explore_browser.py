@@ -14,7 +14,8 @@ from _helpers import neuron, shared_and_fused
 
 from autograd import backward_steps, topological_order
 from autograd.explore import explore
-from autograd.graph import _num, find_dot
+from autograd.formatting import format_number
+from autograd.graph import find_dot
 
 CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
 ARGS = [
@@ -115,7 +116,8 @@ def test_arrow_keys_step_to_the_end_where_leaf_grads_equal_backward(page, tmp_pa
     for leaf in leaves:
         assert float(shown[leaf.label]) == leaf.grad  # every digit of the engine's float
     for i, node in enumerate(order):  # and every record in the drawing
-        assert record_texts(page, i) == (f"data {_num(node.data)}", f"grad {_num(node.grad)}")
+        want = (f"data {format_number(node.data)}", f"grad {format_number(node.grad)}")
+        assert record_texts(page, i) == want
     assert "Done" in page.inner_text('[data-cr="phase"]')
     screenshot(page, tmp_path / "explorer-end.png")
     assert (tmp_path / "explorer-end.png").stat().st_size > 10_000
@@ -153,16 +155,17 @@ def test_forward_pass_shows_values_node_by_node(page, tmp_path):
     page.keyboard.press("ArrowRight")  # the leaves are given
     for i, node in enumerate(order):
         known = not node._children
-        assert record_texts(page, i)[0] == (f"data {_num(node.data)}" if known else "data ?")
+        want = f"data {format_number(node.data)}" if known else "data ?"
+        assert record_texts(page, i)[0] == want
     ops = [i for i, node in enumerate(order) if node._children]
     for i in ops:  # then one op node per step, in topological order
         page.keyboard.press("ArrowRight")
-        assert record_texts(page, i)[0] == f"data {_num(order[i].data)}"
+        assert record_texts(page, i)[0] == f"data {format_number(order[i].data)}"
         assert "cr-fwd" in page.get_attribute(
             f'g[data-cr-node="{i}"][data-cr-part="record"]', "class"
         )
         narration = page.inner_text('[data-cr="narration"]')
-        assert f"{order[i].label or ''}" in narration and _num(order[i].data) in narration
+        assert f"{order[i].label or ''}" in narration and format_number(order[i].data) in narration
     screenshot(page, tmp_path / "explorer-forward-end.png")
 
 
@@ -180,7 +183,10 @@ def test_each_backward_step_shows_local_times_upstream_equals_contribution(page,
     for k, step in enumerate(steps):
         page.keyboard.press("ArrowRight")
         text = page.inner_text('[data-cr="narration"]')
-        product = f"{_num(step.local)} \u00d7 {_num(step.upstream)} = {_num(step.contribution)}"
+        product = (
+            f"{format_number(step.local)} \u00d7 {format_number(step.upstream)} = "
+            f"{format_number(step.contribution)}"
+        )
         assert "local derivative \u00d7 upstream grad = contribution" in text and product in text
         i_in, i_node = order.index(step.input), order.index(step.node)
         # the step's edges (input -> op, op -> node) light up, dashed in CSS
@@ -189,7 +195,7 @@ def test_each_backward_step_shows_local_times_upstream_equals_contribution(page,
         assert ends == {(str(i_in), str(i_node)), (str(i_node), str(i_node))}
         rec = f'g[data-cr-node="{i_in}"][data-cr-part="record"]'
         assert "cr-in" in page.get_attribute(rec, "class")
-        assert record_texts(page, i_in)[1] == f"grad {_num(step.input_grad)}"
+        assert record_texts(page, i_in)[1] == f"grad {format_number(step.input_grad)}"
         if k == 1:
             screenshot(page, tmp_path / "explorer-backward-step.png")
 

@@ -18,12 +18,14 @@ from autograd import (
     draw_dot,
     find_dot,
     linear,
+    palette,
     print_graph,
     save,
     tree_text,
 )
-from autograd import graph as graph_module
+from autograd import render as render_module
 from autograd.engine import topological_order
+from autograd.formatting import format_number
 
 SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(find_dot() is None, reason="no dot program to render with")
@@ -177,19 +179,19 @@ def test_constants_made_from_numbers_are_grey():
     y = (-((x * 2) ** 2)).leaky_relu(0.1)
     y.label = "y"
     source = draw_dot(y).source
-    grey = graph_module._ROLE_COLORS["constant"]
+    grey = palette.ROLE_COLORS["constant"]
     constants = [
         a for a in node_attrs(source).values() if a.get("fillcolor") == grey
     ]  # 2, the exponent 2, the -1 of negation, the leaky slope
     assert len(constants) == 4
-    assert fill_of(source, "x") == graph_module._ROLE_COLORS["input"]
-    assert fill_of(source, "y") == graph_module._ROLE_COLORS["output"]
+    assert fill_of(source, "x") == palette.ROLE_COLORS["input"]
+    assert fill_of(source, "y") == palette.ROLE_COLORS["output"]
 
 
 def test_role_colours_on_an_mlp_graph():
     model, loss = mlp_and_loss()
     source = draw_dot(loss, params=model).source
-    colors = graph_module._ROLE_COLORS
+    colors = palette.ROLE_COLORS
     nodes = node_attrs(source)
     params = {p.label for p in model.parameters()}
     seen = {"parameter": 0, "input": 0, "output": 0}
@@ -214,9 +216,9 @@ def test_color_by_grad_follows_log_magnitude_with_a_legend():
     y.label = "y"
     y.backward()
     source = draw_dot(y, color_by="grad").source
-    assert fill_of(source, "a") == graph_module._viridis(0.0)  # smallest |grad|: dark end
-    assert fill_of(source, "b") == graph_module._viridis(1.0)  # largest: yellow end
-    assert fill_of(source, "c") == graph_module._ZERO_GRAD
+    assert fill_of(source, "a") == palette._viridis(0.0)  # smallest |grad|: dark end
+    assert fill_of(source, "b") == palette._viridis(1.0)  # largest: yellow end
+    assert fill_of(source, "c") == palette._ZERO_GRAD
     legend = node_attrs(source)["legend"]["label"]
     assert "|grad|" in legend and "log scale" in legend
     assert ">0.001<" in legend and ">1<" in legend and ">0<" in legend
@@ -227,7 +229,7 @@ def test_color_by_grad_marks_non_finite_gradients():
     y = x.sqrt()
     y.backward()  # d sqrt / dx at 0 is infinite
     source = draw_dot(y, color_by="grad").source
-    assert fill_of(source, "x") == graph_module._BAD_GRAD
+    assert fill_of(source, "x") == palette._BAD_GRAD
     assert "nan/inf" in node_attrs(source)["legend"]["label"]
     assert "grad inf" in source
 
@@ -241,10 +243,10 @@ def test_gradients_that_are_values_are_drawn_by_their_number():
 
 
 def test_small_and_large_numbers_are_not_rounded_away():
-    assert graph_module._num(1e-7) == "1.000e-07"
-    assert graph_module._num(2.5e8) == "2.500e+08"
-    assert graph_module._num(-0.5) == "-0.5000"
-    assert graph_module._num(float("nan")) == "nan"
+    assert format_number(1e-7) == "1.000e-07"
+    assert format_number(2.5e8) == "2.500e+08"
+    assert format_number(-0.5) == "-0.5000"
+    assert format_number(float("nan")) == "nan"
 
 
 def tanh_neuron() -> tuple[Value, dict[str, Value]]:
@@ -274,19 +276,19 @@ def tanh_neuron() -> tuple[Value, dict[str, Value]]:
     ],
 )
 def test_numbers_are_shown_with_four_significant_digits_at_any_size(v, text):
-    assert graph_module._num(v) == text
+    assert format_number(v) == text
 
 
 def test_every_shown_number_is_within_four_significant_digits_of_the_float():
     for k in range(-15, 9):
         for m in (1.0, 1.23456789, -2.7182818, 5.55555, -9.87654321):
             v = m * 10.0**k
-            shown = float(graph_module._num(v))
+            shown = float(format_number(v))
             error = abs(shown - v)
             if 0.0099 < abs(v) < 0.1:  # the ordinary look, 4 decimals, gives 3 digits here
-                assert error <= 5e-5, (v, graph_module._num(v))
+                assert error <= 5e-5, (v, format_number(v))
             else:
-                assert error <= 5e-4 * abs(v), (v, graph_module._num(v))
+                assert error <= 5e-4 * abs(v), (v, format_number(v))
 
 
 def test_small_gradients_keep_four_digits_in_every_view(capsys):
@@ -312,7 +314,7 @@ def test_small_gradients_keep_four_digits_in_every_view(capsys):
 
 
 def test_color_by_grad_darkest_colours_get_white_text():
-    scale = graph_module._GradScale([1e-6, 1.0])
+    scale = palette.GradScale([1e-6, 1.0])
     assert scale.font(1e-6) == "white" and scale.font(1.0) == "black"
 
 
@@ -321,7 +323,7 @@ def test_viridis_is_monotonic_in_lightness():
         r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
-    values = [lightness(graph_module._viridis(t / 20)) for t in range(21)]
+    values = [lightness(palette._viridis(t / 20)) for t in range(21)]
     assert values == sorted(values)
 
 
@@ -408,10 +410,10 @@ def test_unfused_neurons_inputs_are_data_not_constants():
     y = model([0.5, -1.0])
     y.backward()
     source = draw_dot(y, params=model).source
-    inputs = [r for r in records(source) if r["fillcolor"] == graph_module._ROLE_COLORS["input"]]
+    inputs = [r for r in records(source) if r["fillcolor"] == palette.ROLE_COLORS["input"]]
     assert sorted(r["label"].split(" | ")[0] for r in inputs) == ["{ data -1.0000", "{ data 0.5000"]
     constants = [
-        r for r in records(source) if r["fillcolor"] == graph_module._ROLE_COLORS["constant"]
+        r for r in records(source) if r["fillcolor"] == palette.ROLE_COLORS["constant"]
     ]
     assert constants == []
     collapsed = draw_dot(y, collapse=model).source
@@ -482,7 +484,7 @@ def test_highlight_draws_the_step_edge_in_red_with_the_product():
     o, v = micrograd_neuron()
     step = next(s for s in backward_steps(o) if s.input is v["w1"])
     source = draw_dot(o, highlight=step).source
-    red = [(t, h, a) for t, h, a in edges(source) if graph_module._HIGHLIGHT in a]
+    red = [(t, h, a) for t, h, a in edges(source) if palette.HIGHLIGHT in a]
     assert len(red) == 1
     # d(x1*w1)/dw1 = x1 = 2, upstream d o/d(x1*w1) = 0.5
     assert "local 2.0000 × upstream 0.5000" in red[0][2] and "= 1.0000" in red[0][2]
@@ -496,7 +498,7 @@ def test_highlight_picks_the_right_slot_of_a_reused_input():
     first, second = list(backward_steps(y))
     for step in (first, second):
         es = edges(draw_dot(y, highlight=step).source)
-        assert sum(graph_module._HIGHLIGHT in a for _, _, a in es) == 1
+        assert sum(palette.HIGHLIGHT in a for _, _, a in es) == 1
     assert draw_dot(y, highlight=first).source != draw_dot(y, highlight=second).source
 
 
@@ -535,7 +537,7 @@ def test_highlight_of_a_pair_that_is_not_an_edge_is_an_error_naming_it():
         draw_dot(y, highlight=(y, x, 1))
     with pytest.raises(ValueError, match=r"y has no input 2"):
         draw_dot(y, highlight=(y, x, 2))
-    assert graph_module._HIGHLIGHT in draw_dot(y, highlight=(y, x, 0)).source
+    assert palette.HIGHLIGHT in draw_dot(y, highlight=(y, x, 0)).source
 
 
 # ---- rendering, saving, no dot -----------------------------------------------------------------
@@ -589,7 +591,7 @@ def no_dot(monkeypatch, tmp_path):
     from graphviz.backend import dot_command
 
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(graph_module, "_script_dirs", lambda: [str(tmp_path)])
+    monkeypatch.setattr(render_module, "_script_dirs", lambda: [str(tmp_path)])
     monkeypatch.setattr(dot_command, "DOT_BINARY", Path("dot"))
 
 
@@ -619,7 +621,7 @@ def test_graphviz_pure_is_used_when_dot_is_missing(monkeypatch, tmp_path):
 
     from graphviz.backend import dot_command
 
-    scripts = graph_module._script_dirs()
+    scripts = render_module._script_dirs()
     pure = shutil.which("graphviz-pure", path=os.pathsep.join(scripts))
     if pure is None:
         pytest.skip("graphviz-pure is not installed next to this Python")

@@ -1,29 +1,30 @@
-"""How numbers and inputs are written in every view: drawings, trees, steps, the explorer."""
+"""How every view writes numbers and inputs: the drawing, the text tree, the steps, the explorer."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from .engine import Value
+from .fused import linear_parts
 
 __all__ = ["format_number", "input_name"]
 
 
 def format_number(v: Any) -> str:
-    """A number as every view shows it: at least 4 significant digits.
+    """A number as every view shows it, with at least 4 significant digits.
 
     Numbers in [0.01, 1e6) keep 4 decimals; smaller ones keep 4 significant digits, in fixed
     point down to 1e-4 and scientific below (so -3 x 0.0001816 = -0.0005447 checks by hand,
     where 4 decimals would show -3 x 0.0002 = -0.0005); 1e6 and above are scientific. A Value
-    (a gradient under create_graph=True) shows its data.
+    (a gradient under ``create_graph=True``) shows its data.
 
     >>> [format_number(v) for v in (2.0, -0.98661, 0.0, -0.00054475, 0.005, 1.5e-7, 2.5e8)]
     ['2.0000', '-0.9866', '0.0000', '-0.0005447', '0.005000', '1.500e-07', '2.500e+08']
+    >>> from autograd import Value
+    >>> format_number(Value(-1.5))
+    '-1.5000'
     """
-    if isinstance(v, Value):
-        v = v.data
-    v = float(v)
+    v = float(v)  # a Value gives its data (a gradient under create_graph=True is a Value)
     if not math.isfinite(v):
         return str(v)  # nan, inf, -inf
     size = abs(float(f"{v:.3e}"))  # |v| rounded to 4 significant digits picks the form
@@ -34,17 +35,15 @@ def format_number(v: Any) -> str:
     return f"{v:.3e}"
 
 
-def input_name(node: Value, slot: int) -> str:
+def input_name(node: Any, slot: int) -> str:
     """How input ``slot`` enters its op: 'w2', 'x2' or 'b' for ``linear``, else ''.
 
-    >>> from autograd import linear
+    >>> from autograd import Value, linear
     >>> y = linear([Value(1.0)], [Value(2.0)], 0.5)
     >>> [input_name(y, i) for i in range(3)], input_name(Value(1.0) * 2, 0)
     (['w0', 'x0', 'b'], '')
     """
     if node.op != "linear":
         return ""
-    n = (len(node.inputs) - 1) // 2  # the inputs are w0..wn-1, x0..xn-1, b
-    if slot < n:
-        return f"w{slot}"
-    return f"x{slot - n}" if slot < 2 * n else "b"
+    ws, xs, _ = linear_parts(range(len(node.inputs)))  # the positions of w's, x's and b
+    return f"w{slot}" if slot in ws else f"x{slot - len(ws)}" if slot in xs else "b"
