@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple, Union
 
-from .floats import as_float, power, sigmoid, slope_power
+from .floats import as_float, power, power_slope, sigmoid
 
 Scalar = Union["Value", int, float]  # noqa: UP007  (a string forward reference needs Union)
 
@@ -199,20 +199,12 @@ class Value:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {other.data!r})")
         return self * other**-1
 
-    def __radd__(self, other: Scalar) -> Value:
-        return as_value(other, "+") + self
-
-    def __rsub__(self, other: Scalar) -> Value:
-        return as_value(other, "-") + (-self)
-
-    def __rmul__(self, other: Scalar) -> Value:
-        return as_value(other, "*") * self
-
-    def __rtruediv__(self, other: Scalar) -> Value:
-        return as_value(other, "/") / self
-
-    def __rpow__(self, other: Scalar) -> Value:
-        return as_value(other, "**") ** self
+    # a number on the left (2 + x, 2 - x, 2 * x, 2 / x, 2 ** x) becomes a constant Value
+    def __radd__(self, other: Scalar) -> Value: return as_value(other, "+") + self
+    def __rsub__(self, other: Scalar) -> Value: return as_value(other, "-") + (-self)
+    def __rmul__(self, other: Scalar) -> Value: return as_value(other, "*") * self
+    def __rtruediv__(self, other: Scalar) -> Value: return as_value(other, "/") / self
+    def __rpow__(self, other: Scalar) -> Value: return as_value(other, "**") ** self
 
     def min(self, other: Scalar) -> Value:
         """The smaller of two: -max(-a, -b)."""
@@ -221,23 +213,12 @@ class Value:
     # ---- comparisons and conversions: plain Python values of .data --------------------------
     # __eq__ is deliberately NOT defined: Values stay hashable by identity (sets, dict keys).
 
-    def __lt__(self, other: Scalar) -> bool:
-        return self.data < _data(other)
-
-    def __le__(self, other: Scalar) -> bool:
-        return self.data <= _data(other)
-
-    def __gt__(self, other: Scalar) -> bool:
-        return self.data > _data(other)
-
-    def __ge__(self, other: Scalar) -> bool:
-        return self.data >= _data(other)
-
-    def __bool__(self) -> bool:
-        return self.data != 0.0
-
-    def __float__(self) -> float:
-        return self.data
+    def __lt__(self, other: Scalar) -> bool: return self.data < _data(other)
+    def __le__(self, other: Scalar) -> bool: return self.data <= _data(other)
+    def __gt__(self, other: Scalar) -> bool: return self.data > _data(other)
+    def __ge__(self, other: Scalar) -> bool: return self.data >= _data(other)
+    def __bool__(self) -> bool: return self.data != 0.0
+    def __float__(self) -> float: return self.data
 
     def item(self) -> float:
         """The float inside, as ``tensor.item()``: ``loss.item()``."""
@@ -277,7 +258,7 @@ class Value:
 
 MANY = object()  # in Value._b: all the inputs are in _a, as a tuple
 HOOKS: weakref.WeakKeyDictionary[Value, list[Callable]] = weakref.WeakKeyDictionary()
-"""node -> the hooks that backward runs on its gradient (``modes.register_hook`` adds them)."""
+# node -> the hooks backward runs on its gradient (modes.register_hook); weak: graphs still go
 
 
 def _data(x: Scalar) -> float:
@@ -330,21 +311,9 @@ def _apply(name: str, x: Any) -> Any:
     return {"log": math.log, "sin": math.sin, "cos": math.cos, "sigmoid": sigmoid}[name](x)
 
 
-def _d_pow_const(out: Any, a: Any, n: Any) -> tuple[Any, ...]:
-    n = float(n)  # the exponent is a constant: it stays a plain number
-    if n == 0:
-        return (0.0, 0.0)
-    if float(a) == 0 and n < 1:  # a ** (n - 1) would divide by zero: the slope is inf or 0
-        return (math.inf if n > 0 else 0.0, 0.0)
-    return (n * slope_power(a, n - 1), 0.0)
-
-
-def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
-    a0, b0 = float(a), float(b)
-    db = out * _apply("log", a) if a0 > 0 else 0.0 if a0 == 0 else math.nan  # as PyTorch
-    if a0 == 0 and b0 < 1:
-        return (0.0 if b0 == 0 else math.inf, db)
-    return (b * slope_power(a, b - 1), db)
+def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:  # d(a^b)/db = a^b log(a), or
+    a0 = float(a)  # 0 at a = 0 (as PyTorch) and NaN for a < 0, where log(a) is not real
+    return (power_slope(a, b), out * _apply("log", a) if a0 > 0 else 0.0 if a0 == 0 else math.nan)
 
 
 class Rule(NamedTuple):
@@ -364,7 +333,7 @@ class Rule(NamedTuple):
 RULES: dict[str, Rule] = {
     "+": Rule("a + b", lambda out, a, b: (1.0, 1.0), ("d(a + b)/da = 1", "d(a + b)/db = 1")),
     "*": Rule("a * b", lambda out, a, b: (b, a), ("d(a * b)/da = b", "d(a * b)/db = a")),
-    "**": Rule("a ** n", _d_pow_const,
+    "**": Rule("a ** n", lambda out, a, n: (power_slope(a, float(n)), 0.0),
                ("d(a^n)/da = n * a^(n-1)", "d(a^n)/dn = 0 (n is a constant exponent)")),
     "pow": Rule("a ** b", _d_pow, ("d(a^b)/da = b * a^(b-1)", "d(a^b)/db = a^b * log(a)")),
     "exp": Rule("exp(x)", lambda out, x: (out,), ("d exp(x)/dx = exp(x)",)),

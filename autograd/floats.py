@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["as_float", "sigmoid", "power", "slope_power"]
+__all__ = ["as_float", "sigmoid", "power", "power_slope"]
 
 
 def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
@@ -65,14 +65,19 @@ def power(a: float, b: float) -> float:
         raise ValueError(f"**: overflow, {a!r} ** {b!r} is larger than the largest float") from None
 
 
-def slope_power(a: Any, e: Any) -> Any:
-    """``a ** e`` inside a derivative: on floats an overflow gives +-inf, as ``*`` and ``/``
-    do, rather than an error (the slope of x^-1 at 1e-200 is -inf, not a crash).
+def power_slope(a: Any, n: Any) -> Any:
+    """d(a^n)/da = n * a^(n-1), on floats or on Values (then recorded in the graph), where
+    the slope is infinite or overflows: +-inf, as ``*`` and ``/`` give, rather than an error.
 
-    >>> slope_power(1e-200, -2.0)
-    inf
+    >>> power_slope(3.0, 2.0), power_slope(0.0, 0.5), power_slope(0.0, 0.0)
+    (6.0, inf, 0.0)
+    >>> power_slope(1e-200, -1.0)
+    -inf
     """
+    n0 = float(n)
+    if float(a) == 0 and n0 < 1:  # 0^(n-1) would divide by zero: the slope is inf (0 for n = 0)
+        return math.inf if n0 > 0 else 0.0
     try:
-        return a**e
-    except OverflowError:
-        return -math.inf if a < 0 and e % 2 == 1 else math.inf
+        return n * a ** (n - 1)
+    except OverflowError:  # e.g. the slope of x^-1 at 1e-200: a^(n-1) is +-inf
+        return n * (-math.inf if float(a) < 0 and (n0 - 1) % 2 == 1 else math.inf)
