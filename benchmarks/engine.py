@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograd import Value  # noqa: E402
+from autograd import Value, use_fast_path  # noqa: E402
 from benchmarks.floor import FloorValue  # noqa: E402
 
 TARGETS = "targets: >= 5x micrograd with gc on, >= 2x with gc off, <= 250 bytes/node"
@@ -107,6 +107,12 @@ def backward(engine: str, root: Any, depth: int) -> None:
 
 def time_once(engine: str, cls: type, graph: str, size: int, gc_on: bool) -> tuple[float, float]:
     """Seconds for one forward pass and one backward pass on a fresh graph."""
+    if engine == "reference":  # chainrule on engine.py's plain path
+        use_fast_path(False)
+        try:
+            return time_once("chainrule", cls, graph, size, gc_on)
+        finally:
+            use_fast_path(True)
     make_inputs, forward, _ = GRAPHS[graph]
     inputs = make_inputs(cls, size)
     gc.collect()  # start clean: no garbage left by the previous run
@@ -212,6 +218,7 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
     theirs = {(r["graph"], r["nodes"], r["gc"]): r for r in rows if r["engine"] == "micrograd"}
     floor = {(r["graph"], r["nodes"], r["gc"]): r for r in rows if r["engine"] == "floor"}
     if not theirs:
+        print_paths(rows)
         return
     print()
     header = (
@@ -236,6 +243,26 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
         )
     print(TARGETS)
     print("micrograd/floor: the ratio of the leanest one-object-per-node engine (floor.py)")
+    print_paths(rows)
+
+
+def print_paths(rows: list[dict[str, Any]]) -> None:
+    """The fast path against the reference path, where both were timed (--reference)."""
+    def times(engine: str) -> dict[tuple, Any]:
+        keyed = [((r["graph"], r["nodes"], r["gc"]), r) for r in rows]
+        return {key: r["times"] for key, r in keyed if r["engine"] == engine}
+
+    fast, ref = times("chainrule"), times("reference")
+    if not ref:
+        return
+    print()
+    print(f"{'graph':<6} {'nodes':>10} {'gc':>3} {'reference/fast: fwd':>20} {'bwd':>6} {'all':>6}")
+    for key, a in fast.items():
+        b = ref[key]
+        print(
+            f"{key[0]:<6} {key[1]:>10,} {key[2]:>3} {b[0] / a[0]:>19.2f}x {b[1] / a[1]:>5.2f}x "
+            f"{sum(b) / sum(a):>7.2f}x"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per cell; the best counts")
     parser.add_argument("--gc", choices=["both", "on", "off"], default="both")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat (smoke test)")
+    parser.add_argument(
+        "--reference", action="store_true",
+        help="also time chainrule's plain reference path (engine.py) beside its fast path",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats = [100, 1_000], 1
@@ -255,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     gc_modes = {"both": [True, False], "on": [True], "off": [False]}[args.gc]
 
     engines: dict[str, type] = {"chainrule": Value}
+    if args.reference:
+        engines["reference"] = Value
     mvalue = load_micrograd()
     if mvalue is not None:
         engines["micrograd"] = mvalue
