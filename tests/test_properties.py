@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import HealthCheck, assume, find, given, settings
+from hypothesis import HealthCheck, assume, example, find, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, gradients, value_and_grad
@@ -242,14 +242,24 @@ def test_backward_twice_doubles_leaf_grads_of_any_graph(program):
     assert [n.grad for n in nodes[len(leaves) :]] == interior
 
 
+def at_a_kink(node: Value) -> bool:
+    if node.op == "max":
+        return node.inputs[0].data == node.inputs[1].data
+    return node.op in ("abs", "relu", "leaky_relu") and node.inputs[0].data == 0.0
+
+
 def nudged(xs: list[float], i: int, h: float) -> list[Value]:
     return [Value(x + h) if j == i else Value(x) for j, x in enumerate(xs)]
 
 
 @SETTINGS
 @given(programs())
+@example(([0.0, 0.0], [("neg", (0,)), ("min", (0, 1)), ("neg", (0,)), ("max", (0, 3))]))
 def test_gradients_sum_over_all_uses_like_finite_differences(program):
     leaves, nodes = run_ours(program)
+    # at a kink (a max/min tie, relu or abs at 0) backward picks a subgradient, e.g. half of
+    # each side of a tie, and a central difference another: neither is the reference there
+    assume(not any(at_a_kink(n) for n in nodes))
     nodes[-1].backward()
     assume(all(math.isfinite(x.grad) and abs(x.grad) < 1e8 for x in leaves))
     for i, leaf in enumerate(leaves):
