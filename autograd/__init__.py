@@ -8,6 +8,7 @@
 7.0
 """
 
+from .compile import CompiledFunction, compile
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
 from .functional import grad, gradients, value_and_grad
@@ -23,6 +24,7 @@ from .graph import (
 )
 from .modes import RemovableHandle, detect_anomaly, enable_grad, no_grad, use_fast_path
 from .steps import BackwardStep, backward_steps
+from .tracing import TracingError, detach, pick, random_constant, require, where
 
 __all__ = [
     "Value",
@@ -50,5 +52,13 @@ __all__ = [
     "find_dot",
     "explore",
     "Explorer",
+    "compile",
+    "CompiledFunction",
+    "TracingError",
+    "where",
+    "detach",
+    "pick",
+    "require",
+    "random_constant",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,313 @@
+"""autograd.compile: trace a loss function once, then replay it as numpy array programs.
+
+A training step builds the same graph every time; only the numbers change. ``compile(fn)``
+runs ``fn`` once with the ordinary engine, recording its graph (``autograd.tracing``), and
+turns the graph into a short program of numpy operations (``autograd.compiler``): the nodes
+of one op at one depth become one array operation, and the weighted sums that share weight
+rows across samples become a matrix product. Later calls with arguments of the same shapes
+run that program on the new numbers and the parameters' current values.
+
+>>> from autograd import Value
+>>> w = Value(0.5)
+>>> step = compile(lambda xs: sum((w * x - 1).relu() for x in xs))
+>>> step([1.0, 4.0, 6.0]), w.grad         # relu(-0.5) + relu(1) + relu(2); d/dw = 4 + 6
+(3.0, 10.0)
+>>> step([3.0, 4.0, 5.0]), w.grad         # replayed: new numbers, gradients accumulate
+(3.0, 22.0)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from .engine import Value
+from .modes import MODES
+from .tracing import Trace, tracing
+
+__all__ = ["compile", "CompiledFunction"]
+
+_get_data, _get_grad = attrgetter("data"), attrgetter("grad")
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:
+        raise ModuleNotFoundError(
+            "autograd.compile needs numpy, which is not installed; install the extra: "
+            'pip install "chainrule[compile]"'
+        ) from None
+    return numpy
+
+
+def compile(fn: Callable[..., Any]) -> CompiledFunction:  # noqa: A001  (autograd.compile)
+    """``fn``'s forward and backward as array programs: ``step = compile(fn)``.
+
+    ``step(*args)`` returns what ``fn(*args).data`` would, and adds into the ``.grad`` of every
+    leaf Value ``fn`` reads from outside (parameters) what ``fn(*args).backward()`` would.
+    ``fn`` returns the loss (a Value), or a pair ``(loss, extra)`` where ``extra`` is a Value
+    or a (nested) list of Values, returned as floats: ``loss, preds = step(X, y)``.
+
+    Arguments are numbers and (nested) lists, tuples or numpy arrays of numbers; inside
+    ``fn`` they arrive as Values in the same structure. Other arguments (strings, None, ...)
+    are passed as they are and are part of the cache key. The first call with a given
+    structure traces ``fn``; later calls replay; see ``CompiledFunction``.
+    """
+    if not callable(fn):
+        raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
+    _numpy()
+    return CompiledFunction(fn)
+
+
+class CompiledFunction:
+    """A function compiled by ``autograd.compile``: call it like the function.
+
+    - ``program()``: the array program of the last call, one numpy statement per line, each
+      with the shape it makes and the scalar nodes it covers.
+    - ``traces``: how many times ``fn`` was traced (once per argument structure).
+    - ``clear()``: forget every program (say, after changing what ``fn`` does).
+
+    Python code in ``fn`` runs only while tracing: values it reads from elsewhere (a module's
+    training flag, which parameters it uses) are frozen into the program, like ``jax.jit``.
+    Inside ``detect_anomaly()`` a call runs the ordinary engine, so errors name the op.
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.traces = 0
+        self._cache: dict[tuple, _Compiled] = {}
+        self._last: _Compiled | None = None
+
+    def __repr__(self) -> str:
+        name = getattr(self.fn, "__name__", repr(self.fn))
+        return f"CompiledFunction({name}, programs={len(self._cache)})"
+
+    def clear(self) -> None:
+        """Forget the compiled programs: the next call traces again."""
+        self._cache.clear()
+        self._last = None
+
+    def __call__(self, *args: Any) -> Any:
+        if MODES.anomaly:
+            return _interpreted(self.fn, args)
+        if not MODES.recording:
+            raise RuntimeError(
+                "autograd.compile: a compiled step computes gradients; call it outside "
+                "no_grad() (for predictions without gradients, call the function itself)"
+            )
+        np = _numpy()
+        key, arrays = _structure(args, np)
+        compiled = self._cache.get(key)
+        if compiled is None:
+            compiled = self._trace(args, arrays, key)
+        from .compiler.runtime import Retrace
+
+        try:
+            result = compiled(arrays)
+        except Retrace:  # a where needs a branch the trace could not build: trace again
+            compiled = self._trace(args, arrays, key)
+            result = compiled(arrays)
+        self._last = compiled
+        return result
+
+    def _trace(self, args: tuple, arrays: list, key: tuple) -> _Compiled:
+        from .compiler import build_program
+
+        trace = Trace()
+        traced_args = [_placeholders(a, arr, k, trace)
+                       for k, (a, arr) in enumerate(zip(args, arrays))]
+        with tracing(trace):
+            result = self.fn(*traced_args)
+        root, aux = _outputs(result)
+        shapes = [None if arr is None else arr.shape for arr in arrays]
+        built = build_program(trace, root, [] if aux is None else _flat_aux(aux), shapes)
+        compiled = _Compiled(built, aux)
+        self.traces += 1
+        self._cache[key] = compiled
+        return compiled
+
+    def program(self) -> str:
+        """The array program of the last call, as numpy text with what each line covers."""
+        if self._last is None:
+            raise RuntimeError("program(): the compiled function has not been called yet")
+        return self._last.listing()
+
+
+def _interpreted(fn: Callable[..., Any], args: tuple) -> Any:
+    """The ordinary engine, for detect_anomaly: the same results, errors naming ops."""
+    root, aux = _outputs(fn(*args))
+    root.backward()
+    if aux is None:
+        return root.data
+    return root.data, _floats(aux)
+
+
+def _floats(aux: Any) -> Any:
+    if isinstance(aux, Value):
+        return aux.data
+    if isinstance(aux, (list, tuple)):
+        return [_floats(a) for a in aux]
+    return float(aux)
+
+
+def _outputs(result: Any) -> tuple[Value, Any]:
+    """The loss Value and the extra outputs (None) of what fn returned."""
+    aux = None
+    if isinstance(result, tuple) and len(result) == 2:
+        result, aux = result
+    if not isinstance(result, Value):
+        raise TypeError(
+            f"autograd.compile: the function must return a Value (the loss), or a pair "
+            f"(loss, extra); it returned {type(result).__name__}"
+        )
+    return result, aux
+
+
+# ---- arguments: their structure (the cache key) and their numbers -----------------------------
+
+
+def _structure(args: tuple, np: Any) -> tuple[tuple, list]:
+    """The cache key of the arguments and, per argument, its numbers as an array (None for
+    an argument passed as it is)."""
+    key, arrays = [], []
+    for a in args:
+        if isinstance(a, Value):
+            raise TypeError(
+                "autograd.compile: pass numbers, not Values, as arguments (the Values a "
+                "function reads from outside, its parameters, are found by tracing)"
+            )
+        if isinstance(a, (list, tuple, np.ndarray)):
+            try:
+                arr = np.asarray(a, dtype=float)
+            except (ValueError, TypeError):
+                arr, shape = _ragged(a, np)
+                key.append(("ragged", shape))
+            else:
+                key.append((type(a), arr.shape))
+            arrays.append(arr)
+        elif isinstance(a, numbers.Real):
+            key.append((float, ()))
+            arrays.append(np.asarray(float(a)))
+        else:
+            key.append(("static", a))
+            arrays.append(None)
+    return tuple(key), arrays
+
+
+def _ragged(a: Any, np: Any) -> tuple[Any, Any]:
+    """Lists of different lengths: their numbers flat, and the nesting as the key."""
+    flat: list[float] = []
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, (list, tuple)):
+            return (type(x).__name__, tuple(walk(e) for e in x))
+        if isinstance(x, numbers.Real) and not isinstance(x, Value):
+            flat.append(float(x))
+            return None
+        raise TypeError(
+            f"autograd.compile: arguments must be numbers or (nested) lists of numbers; "
+            f"found {type(x).__name__} {x!r:.40}"
+        )
+
+    shape = walk(a)
+    return np.array(flat, dtype=float), shape
+
+
+def _placeholders(a: Any, arr: Any, k: int, trace: Trace) -> Any:
+    """The argument as fn sees it while traced: the same structure, Values for numbers."""
+    if arr is None:
+        return a
+    values = [Value(x) for x in arr.reshape(-1).tolist()]
+    for pos, v in enumerate(values):
+        trace.placeholders[id(v)] = (k, pos)
+    if arr.ndim == 0 and not isinstance(a, (list, tuple)) and not hasattr(a, "ndim"):
+        return values[0]
+    it = iter(values)
+
+    def rebuild(x: Any) -> Any:
+        if isinstance(x, (list, tuple)):
+            return type(x)(rebuild(e) for e in x)
+        if hasattr(x, "ndim") and x.ndim > 0:
+            return [rebuild(e) for e in x]
+        if isinstance(x, Value):
+            raise TypeError("autograd.compile: pass numbers, not Values, as arguments")
+        return next(it)
+
+    return rebuild(a)
+
+
+# ---- one compiled program --------------------------------------------------------------------
+
+
+class _Compiled:
+    """One argument structure's program: fills the buffers, runs, hands gradients back."""
+
+    def __init__(self, built: Any, aux: Any) -> None:
+        self.built = built
+        plan = built.plan
+        self.params = [plan.graph.values[i] for i in plan.params]
+        self.grad_params = [plan.graph.values[i] for i in plan.params if plan.from_root[i]]
+        self.grad_index = [k for k, i in enumerate(plan.params) if plan.from_root[i]]
+        self.all_grads = len(self.grad_index) == len(self.params)
+        self.inputs = [(t.buffer, k) for k, t in enumerate(plan.args) if t is not None]
+        self.p, self.gp, self.r = plan.p.buffer, plan.p.grad, plan.r.buffer
+        self.draws = built.draws
+        self.run = built.program.run
+        self.aux_template = aux
+
+    def __call__(self, arrays: list) -> Any:
+        import numpy as np
+
+        if self.params:
+            self.p[:] = np.fromiter(map(_get_data, self.params), float, len(self.params))
+        for buffer, k in self.inputs:
+            buffer[...] = arrays[k]
+        if self.draws:
+            self.r[:] = [draw() for draw in self.draws]
+        loss, aux = self.run()
+        self._add_grads(np)
+        if self.aux_template is None:
+            return loss
+        return loss, _rebuild(self.aux_template, iter(aux))
+
+    def _add_grads(self, np: Any) -> None:
+        params = self.grad_params
+        if not params:
+            return
+        grads = self.gp if self.all_grads else self.gp[self.grad_index]
+        held = np.array(list(map(_get_grad, params)))
+        if held.dtype.kind in "fiu":  # numbers: add in one go
+            for p, g in zip(params, (held + grads).tolist()):
+                p.grad = g
+        else:  # None (no grad yet) or Values (from create_graph): one by one
+            for p, g in zip(params, grads.tolist()):
+                p.grad = g if p.grad is None else p.grad + g
+
+    def listing(self) -> str:
+        return self.built.listing()
+
+
+def _rebuild(template: Any, values: Any) -> Any:
+    if isinstance(template, Value):
+        return next(values)
+    if isinstance(template, (list, tuple)):
+        return [_rebuild(t, values) for t in template]
+    return float(template)
+
+
+def _flat_aux(aux: Any) -> list[Value]:
+    """The Values of an extra output, in order (numbers in it are returned as they are)."""
+    if isinstance(aux, Value):
+        return [aux]
+    if isinstance(aux, (list, tuple)):
+        return [v for a in aux for v in _flat_aux(a)]
+    if isinstance(aux, numbers.Real):
+        return []
+    raise TypeError(
+        f"autograd.compile: the extra output must be Values or (nested) lists of Values, "
+        f"found {type(aux).__name__}"
+    )
+

@@ -1,0 +1,363 @@
+"""The plan as Python source: one numpy statement per step forward, then the gradients back
+through the same steps in reverse, each step's inputs read as the plan resolved them.
+
+The source is compiled once per argument structure and run on every call; ``listing`` is the
+same program with a comment per line saying which scalar nodes it covers, for
+``step.program()``.
+"""
+
+from __future__ import annotations
+
+from . import kernels, runtime
+from .kernels import KERNELS
+from .operands import Operand, Tensor, element, literal
+from .plan import Plan, Step
+
+__all__ = ["Program", "generate"]
+
+_FULL_ARRAY = ("matmul", "dot", "sum", "pick")  # steps whose inputs must be whole arrays
+
+
+class Program:
+    """The generated function and its text: ``run()`` reads the filled buffers and returns
+    (loss, aux values); the parameters' gradients are left in ``plan``'s params buffer."""
+
+    def __init__(self, plan: Plan, source: str, comments: list[str]) -> None:
+        self.plan, self.source, self.comments = plan, source, comments
+        code = compile(source, "<autograd.compile program>", "exec")
+        exec(code, plan.ns)  # noqa: S102  (our own generated text, no user input)
+        self.run = plan.ns["run"]
+
+
+class _Writer:
+    """Emits the program's lines, tracking which gradient arrays exist and which it owns."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan, self.ns = plan, plan.ns
+        self.lines: list[str] = []
+        self.comments: list[str] = []
+        self.started: set[int] = set()  # local tensors whose gradient variable exists
+        self.owned: set[int] = set()  # ... and is an array no other name shares
+        self.needs_grad = _tensors_needing_grad(plan)
+        self.temps = 0
+
+    def emit(self, line: str, comment: str = "") -> None:
+        self.lines.append(line)
+        self.comments.append(comment)
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"o{self.temps}"
+
+
+def _tensors_needing_grad(plan: Plan) -> set[int]:
+    out = set()
+    for step in plan.steps:
+        if any(plan.to_param[i] for i in step.nodes.reshape(-1).tolist()):
+            out.add(step.out.id)
+    return out
+
+
+def _grad_name(t: Tensor) -> str:
+    return "G" + t.name if t.kind == "params" else "g" + t.name
+
+
+def _as_array(operand: Operand, shape: tuple[int, ...]) -> str:
+    if operand.shape == () and shape != ():
+        return f"np.full({shape}, {operand.read})"
+    return operand.read
+
+
+# ---- forward ---------------------------------------------------------------------------------
+
+
+def _forward_expr(step: Step, reads: list[str]) -> str:
+    kind, op, shape = step.kind, step.op, step.shape
+    if kind == "map":
+        expr = KERNELS[op].forward.format(*reads, out=step.out.name)
+        if all(o.shape == () for o in step.operands):
+            expr = f"np.full({shape}, {expr})" if shape != () else f"np.float64({expr})"
+        return expr
+    if kind == "cmp":
+        cmp, number = step.info
+        right = reads[1] if len(reads) > 1 else repr(number)
+        if shape != () and all(o.shape == () for o in step.operands):
+            return f"np.full({shape}, {reads[0]} {cmp} {right})"
+        return f"np.asarray({reads[0]} {cmp} {right})"
+    if kind == "where":
+        if len(step.info.sides) == 2:
+            return f"np.where({reads[2]}, {reads[0]}, {reads[1]})"
+        return f"np.asarray({reads[0]}, dtype=float)"
+    if kind == "matmul":
+        bias = "" if reads[2] == "0.0" else f" + {reads[2]}"
+        return f"{reads[0]} @ {reads[1]}.T{bias}"
+    if kind == "dot":
+        bias = "" if reads[2] == "0.0" else f" + {reads[2]}"
+        if shape == ():
+            return f"np.dot({reads[0]}, {reads[1]}){bias}"
+        return f"np.einsum('ij,ij->i', {reads[0]}, {reads[1]}){bias}"
+    if kind == "sum":
+        return f"{reads[0]}.sum()" if shape == () else f"{reads[0]}.sum(axis=1)"
+    if kind == "pick":
+        return f"pick_rows({reads[0]}, {reads[1]})"
+    return f"scalar_forward({op!r}, {shape}, {', '.join(reads)})"
+
+
+def _forward(w: _Writer, step: Step) -> None:
+    reads = []
+    for operand, spec in zip(step.operands, step.specs):
+        read = _as_array(operand, spec.shape) if step.kind in _FULL_ARRAY else operand.read
+        if operand.kind in ("gather", "multi"):  # read once, used again by backward
+            name = w.temp()
+            w.emit(f"{name} = {read}")
+            read = name
+        reads.append(read)
+    step.reads = reads
+    t = step.out.name
+    target = f"{t}, {t}_rows" if step.kind == "pick" else t
+    w.emit(f"{target} = {_forward_expr(step, reads)}", describe(w.plan, step))
+    if step.kind == "where" and len(step.info.sides) == 1:
+        test = f"not {reads[-1]}.all()" if step.info.sides[0] else f"{reads[-1]}.any()"
+        w.emit(f"if {test}: raise Retrace")
+
+
+def _checks(w: _Writer) -> None:
+    """After the forward pass: domain errors (as the engine raises them) and requires."""
+    for step in w.plan.steps:
+        if step.kind == "map" and KERNELS[step.op].checked:
+            mask = _mask_expr(step) if step.mask else "None"
+            inputs = ", ".join(step.reads)
+            w.emit(f"if not np.isfinite({step.out.name}).all(): "
+                   f"check_domain({step.op!r}, {step.out.name}, ({inputs},), {mask})")
+    for k, operand in enumerate(w.plan.require_operands):
+        w.emit(f"check_require(requires, {k}, {operand.read})")
+
+
+# ---- backward --------------------------------------------------------------------------------
+
+
+def _contribution(step: Step, s: int, g: str) -> tuple[str, bool]:
+    """d loss / d input s of the step, as an expression, and whether it is a fresh array."""
+    kind, reads, t = step.kind, step.reads, step.out.name
+    if kind == "map":
+        local = KERNELS[step.op].local[s]
+        if local == "1":
+            return g, False
+        return f"{g} * ({local.format(*reads, out=t)})", True
+    if kind == "where":
+        if len(step.info.sides) == 1:
+            return g, False
+        pred = reads[-1]
+        return (f"np.where({pred}, {g}, 0.0)" if s == 0 else f"np.where({pred}, 0.0, {g})"), True
+    if kind == "matmul":
+        x, wt = reads[0], reads[1]
+        return [f"{g} @ {wt}", f"{g}.T @ {x}", f"{g}.sum(axis=0)"][s], True
+    if kind == "dot":
+        wt, x = reads[0], reads[1]
+        col = g if step.shape == () else f"{g}[:, None]"
+        if s == 2:
+            return g, False
+        return f"{col} * {x if s == 0 else wt}", True
+    if kind == "sum":
+        shape = step.specs[0].shape
+        col = g if step.shape == () else f"{g}[:, None]"
+        return f"np.broadcast_to({col}, {shape})", False
+    if kind == "pick":
+        return f"pick_grad({g}, {t}_rows, {step.specs[0].shape[1]})", True
+    return f"{t}_back[{s}]", False
+
+
+def _own(w: _Writer, t: Tensor) -> str:
+    """The gradient array of local tensor t, made ready for updates in place."""
+    g = _grad_name(t)
+    if t.id not in w.started:
+        w.emit(f"{g} = np.zeros({t.shape})")
+        w.started.add(t.id)
+        w.owned.add(t.id)
+    elif t.id not in w.owned:
+        w.emit(f"{g} = np.array({g}, dtype=float)")  # (a copy this step may update)
+        w.owned.add(t.id)
+    return g
+
+
+def _scatter(w: _Writer, operand: Operand, c: str, fresh: bool) -> None:
+    """Add contribution c into the gradient of where the operand was read from."""
+    kind, t = operand.kind, operand.tensor
+    if kind == "const" or t is None and kind != "multi":
+        return
+    if kind == "multi":
+        for part, positions in operand.parts:
+            _scatter(w, part, f"np.reshape({c}, -1)[{positions}]", True)
+        return
+    if t.kind == "params":
+        _scatter_params(w, operand, t, c)
+    elif t.kind == "local" and t.id in w.needs_grad:
+        _scatter_local(w, operand, t, c, fresh)
+
+
+def _scatter_params(w: _Writer, operand: Operand, t: Tensor, c: str) -> None:
+    g = _grad_name(t)
+    if operand.kind == "whole":
+        w.emit(f"{g}[...] += np.reshape({c}, {t.shape})")
+    elif operand.kind == "view":
+        w.emit(f"{operand.grad}[...] += {c}")
+    elif operand.kind == "scalar":
+        w.emit(f"{g}[{operand.index}] += np.sum({c})")
+    elif operand.unique:
+        w.emit(f"{g}[{operand.index}] += {c}")
+    else:
+        w.emit(f"np.add.at({g}, {operand.index}, {c})")
+
+
+def _scatter_local(w: _Writer, operand: Operand, t: Tensor, c: str, fresh: bool) -> None:
+    g = _grad_name(t)
+    if t.size == 1:  # (a numpy scalar cannot be updated in place: always rebind)
+        whole = operand.kind == "whole" and operand.shape == t.shape
+        value = c if whole else f"np.reshape(np.sum({c}), {t.shape})"
+        w.emit(f"{g} = {g} + {value}" if t.id in w.started else f"{g} = {value}")
+        w.started.add(t.id)
+        return
+    if operand.kind == "whole":
+        value = c if operand.shape == t.shape else f"np.reshape({c}, {t.shape})"
+        if t.id not in w.started:
+            w.emit(f"{g} = {value}")
+            w.started.add(t.id)
+            if fresh:
+                w.owned.add(t.id)
+        elif t.id in w.owned:
+            w.emit(f"{g} += {value}")
+        else:
+            w.emit(f"{g} = {g} + {value}")
+            w.owned.add(t.id)
+        return
+    g = _own(w, t)
+    if operand.kind == "view":
+        suffix, natural = operand.index
+        value = c if operand.shape == natural else f"np.reshape({c}, {natural})"
+        w.emit(f"{g}{suffix} += {value}")
+    elif operand.kind == "scalar":
+        w.emit(f"{g}.flat[{operand.index}] += np.sum({c})")
+    elif operand.unique:
+        w.emit(f"{g}.reshape(-1)[{operand.index}] += {c}")
+    else:
+        w.emit(f"np.add.at({g}.reshape(-1), {operand.index}, {c})")
+
+
+def _mask_expr(step: Step) -> str:
+    pred, neg, free = step.mask
+    return f"(({pred.read} != {neg}) | {free})"
+
+
+def _backward(w: _Writer, step: Step) -> None:
+    t = step.out
+    if not step.backward or t.id not in w.started or not any(step.grads):
+        return
+    g = _grad_name(t)
+    if step.kind == "scalar":
+        w.emit(f"{t.name}_back = scalar_backward({step.op!r}, {t.name}, {g}, "
+               f"{', '.join(step.reads)})")
+    mask = None
+    if step.mask:
+        mask = "mk"
+        w.emit(f"mk = {_mask_expr(step)}")
+    for s, needed in enumerate(step.grads):
+        if not needed:
+            continue
+        c, fresh = _contribution(step, s, g)
+        if mask:
+            c, fresh = f"np.where({mask}, {c}, 0.0)", True
+        w.emit(f"c = {c}", f"d/d input {s} of {step.out.name}")
+        _scatter(w, step.operands[s], "c", fresh)
+
+
+def _seed(w: _Writer, operand: Operand) -> None:
+    """d root / d root = 1."""
+    if operand.kind == "const" or operand.tensor is None:
+        return
+    t = operand.tensor
+    if t.kind == "params":
+        w.emit(f"{_grad_name(t)}[{operand.index}] += 1.0")
+    elif t.kind == "local":
+        g = _grad_name(t)
+        if t.size == 1:
+            w.emit(f"{g} = np.ones({t.shape})")
+        else:
+            w.emit(f"{g} = np.zeros({t.shape}); {g}.flat[{operand.index}] = 1.0")
+        w.started.add(t.id)
+        w.owned.add(t.id)
+
+
+def node_ref(plan: Plan, i: int) -> Operand:
+    """One node as a scalar read: its tensor's element, or its constant value."""
+    t = plan.tensor_of[i]
+    if t < 0:
+        return Operand("const", literal(float(plan.values[i]), plan.ns), ())
+    tensor = plan.tensors[t]
+    return Operand("scalar", element(tensor, plan.lane_of[i]), (), tensor, plan.lane_of[i])
+
+
+def generate(plan: Plan, aux: Operand | None, n_aux: int) -> Program:
+    """The program for ``plan``: forward, checks, backward, and what it returns."""
+    root = node_ref(plan, plan.graph.root)
+    for name in runtime.__all__:
+        plan.ns[name] = getattr(runtime, name)
+    for name in ("sigmoid_array", "power_slope_array", "pow_exponent_slope"):
+        plan.ns[name] = getattr(kernels, name)
+    w = _Writer(plan)
+    for step in plan.steps:
+        _forward(w, step)
+    _checks(w)
+    w.emit("GP.fill(0.0)")
+    _seed(w, root)
+    for step in reversed(plan.steps):
+        _backward(w, step)
+    aux_read = "None" if aux is None else f"np.broadcast_to({aux.read}, ({n_aux},)).tolist()"
+    w.emit(f"return {root.read}.item(), {aux_read}" if root.kind != "const"
+           else f"return {root.read}, {aux_read}")
+    body = "\n".join("    " + line for line in w.lines)
+    return Program(plan, f"def run():\n{body}\n", w.comments)
+
+
+# ---- the listing --------------------------------------------------------------------------------
+
+
+def describe(plan: Plan, step: Step) -> str:
+    """What a step covers, in words: its shape, how many scalar nodes, their labels."""
+    n = step.nodes.size
+    labels = label_summary([plan.graph.values[i].label for i in step.nodes.reshape(-1).tolist()])
+    what = {"map": f"{step.op}", "cmp": "where condition", "where": "where", "pick": "pick",
+            "sum": "sum", "dot": "linear (dot)", "matmul": "linear", "scalar": step.op}
+    text = f"{step.shape}  {n:,} {what[step.kind]} node{'s' if n != 1 else ''}"
+    if step.kind == "matmul":
+        rows, cols = step.shape
+        weights = label_summary([plan.graph.values[int(j)].label
+                                 for j in step.specs[1].reshape(-1).tolist()])
+        text = (f"{step.shape}  matrix product: {n:,} linear nodes = {rows} rows x {cols} "
+                f"weight rows" + (f" [{weights}]" if weights else ""))
+    elif labels:
+        text += f" [{labels}]"
+    return text
+
+
+def label_summary(labels: list[str]) -> str:
+    """'layers.0.neurons.{0..15}' for the labels 'layers.0.neurons.0' ... 'layers.0.neurons.15'.
+
+    >>> label_summary(["a.0.w", "a.1.w", "a.2.w"])
+    'a.{0..2}.w'
+    >>> label_summary(["", ""])
+    ''
+    """
+    named = [lab.split(".") for lab in labels if lab]
+    if not named or any(len(parts) != len(named[0]) for parts in named):
+        return "" if not named else f"{named[0][0]}.* and others"
+    out = []
+    for tokens in zip(*named):
+        distinct = sorted(set(tokens), key=lambda s: (len(s), s))
+        if len(distinct) == 1:
+            out.append(distinct[0])
+        elif all(s.isdigit() for s in distinct):
+            out.append(f"{{{min(map(int, distinct))}..{max(map(int, distinct))}}}")
+        else:
+            out.append("*")
+    return ".".join(out)
+
