@@ -100,20 +100,22 @@ class CompiledFunction:
             )
         np = _numpy()
         key, arrays = _structure(args, np)
-        compiled = self._cache.get(key)
+        compiled, drawn = self._cache.get(key), None
         if compiled is None:
-            compiled = self._trace(args, arrays, key)
+            compiled, drawn = self._trace(args, arrays, key)
         from .compiler.runtime import Retrace
 
         try:
-            result = compiled(arrays)
+            result = compiled(arrays, drawn)
         except Retrace:  # a where needs a branch the trace could not build: trace again
-            compiled = self._trace(args, arrays, key)
-            result = compiled(arrays)
+            compiled, drawn = self._trace(args, arrays, key)
+            result = compiled(arrays, drawn)
         self._last = compiled
         return result
 
-    def _trace(self, args: tuple, arrays: list, key: tuple) -> _Compiled:
+    def _trace(self, args: tuple, arrays: list, key: tuple) -> tuple[_Compiled, list[float]]:
+        """Trace fn with these arguments and compile it; also the random numbers the trace
+        drew, which this call uses (drawing again would skip ahead of the uncompiled run)."""
         from .compiler import build_program
 
         trace = Trace()
@@ -127,7 +129,7 @@ class CompiledFunction:
         compiled = _Compiled(built, aux)
         self.traces += 1
         self._cache[key] = compiled
-        return compiled
+        return compiled, [leaf.data for leaf, _ in trace.random]
 
     def program(self) -> str:
         """The array program of the last call, as numpy text with what each line covers."""
@@ -258,7 +260,7 @@ class _Compiled:
         self.run = built.program.run
         self.aux_template = aux
 
-    def __call__(self, arrays: list) -> Any:
+    def __call__(self, arrays: list, drawn: list[float] | None = None) -> Any:
         import numpy as np
 
         if self.params:
@@ -266,7 +268,7 @@ class _Compiled:
         for buffer, k in self.inputs:
             buffer[...] = arrays[k]
         if self.draws:
-            self.r[:] = [draw() for draw in self.draws]
+            self.r[:] = [draw() for draw in self.draws] if drawn is None else drawn
         loss, aux = self.run()
         self._add_grads(np)
         if self.aux_template is None:

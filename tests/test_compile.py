@@ -11,7 +11,7 @@ import pytest
 np = pytest.importorskip("numpy")
 
 import autograd  # noqa: E402
-from autograd import RULES, Value, linear  # noqa: E402
+from autograd import RULES, Value, detect_anomaly, linear, no_grad, where  # noqa: E402
 
 RTOL, ATOL = 1e-12, 1e-14
 
@@ -198,3 +198,417 @@ def test_micrograd_style_code_compiles_and_finds_matrix_products():
               [rng.choice([-1, 1]) for _ in range(10)]) for _ in range(3)]
     step = assert_same(fn, params, calls)
     assert "matrix product" in step.program()
+
+
+# ---- the library's losses and layers ---------------------------------------------------------
+
+import nn  # noqa: E402
+from nn import losses  # noqa: E402
+
+
+def _moons(n, seed=0, labels="pm1"):
+    X, y = nn.data.make_moons(n, noise=0.1, seed=seed)
+    if labels == "pm1":
+        y = [2 * t - 1 for t in y]
+    return X, y
+
+
+def _loss_function(name, reduction):
+    """(model, fn(X, y) -> loss, targets kind) for each loss of nn.losses."""
+    if name in ("cross_entropy", "softmax", "log_softmax"):
+        model = nn.MLP(2, [5, 3], seed=1)
+    elif name == "binary_cross_entropy":
+        model = nn.MLP(2, [5, 1], output_activation="sigmoid", seed=1)
+    else:
+        model = nn.MLP(2, [5, 1], seed=1)
+
+    def fn(X, y):
+        preds = [model(x) for x in X]
+        if name == "softmax":
+            return sum(p for row in preds for p in losses.softmax(row)[:2]) * 0.5
+        if name == "log_softmax":
+            return sum(losses.log_softmax(row)[0] for row in preds)
+        if name == "l2_penalty":
+            return losses.l2_penalty(model, 0.01) + sum(preds)
+        out = getattr(losses, name)(preds, y, reduction=reduction)
+        return sum(out) if reduction == "none" else out
+
+    return model, fn
+
+
+LOSS_TARGETS = {
+    "mse_loss": "float", "l1_loss": "float", "binary_cross_entropy": "01",
+    "binary_cross_entropy_with_logits": "01", "hinge_loss": "pm1", "cross_entropy": "class",
+    "softmax": "class", "log_softmax": "class", "l2_penalty": "float",
+}  # fmt: skip
+
+
+def _targets(kind, n, seed):
+    rng = random.Random(seed)
+    if kind == "float":
+        return [rng.uniform(-1, 1) for _ in range(n)]
+    if kind == "01":
+        return [rng.choice([0, 1, 0.25]) for _ in range(n)]
+    if kind == "pm1":
+        return [rng.choice([-1, 1]) for _ in range(n)]
+    return [rng.randrange(3) for _ in range(n)]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", sorted(LOSS_TARGETS))
+def test_every_loss_compiles_to_the_interpreted_result(name, reduction):
+    if reduction != "mean" and name in ("softmax", "log_softmax", "l2_penalty"):
+        pytest.skip("no reduction argument")
+    model, fn = _loss_function(name, reduction)
+    calls = []
+    for seed in range(3):  # new inputs and new targets each call: nothing is frozen
+        X, _ = _moons(12, seed=seed)
+        calls.append((X, _targets(LOSS_TARGETS[name], 12, seed)))
+    step = assert_same(fn, model.parameters(), calls)
+    assert step.traces == 1
+
+
+def test_bce_with_saturated_probabilities_keeps_finite_gradients():
+    """p = 1.0 exactly (a saturated sigmoid): log(1 - p) is clamped; the unused branch
+    computes log(0) = -inf on the replay, and its gradient must not leak NaN."""
+    w = Value(1.0)
+
+    def fn(xs, ts):
+        ps = [(w * x).sigmoid() for x in xs]
+        return losses.binary_cross_entropy(ps, ts)
+
+    assert_same(fn, [w], [([0.5, 2.0], [1.0, 0.0]), ([50.0, -800.0], [1.0, 0.0]),
+                          ([40.0, 3.0], [0.0, 1.0])])
+
+
+ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "softplus", "linear"]
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_mlp_with_each_activation_compiles(activation, fused):
+    model = nn.MLP(2, [6, 4, 1], activation=activation, output_activation="tanh", seed=2,
+                   fused=fused)
+
+    def fn(X, y):
+        return losses.mse_loss([model(x) for x in X], y)
+
+    calls = [(_moons(10, seed=s)[0], _targets("float", 10, s)) for s in range(3)]
+    step = assert_same(fn, model.parameters(), calls)
+    if fused or activation != "linear":
+        assert "matrix product" in step.program()
+
+
+def test_neuron_and_layer_compile():
+    neuron, layer = nn.Neuron(3, activation="tanh", seed=0), nn.Layer(3, 2, seed=1)
+    params = neuron.parameters() + layer.parameters()
+
+    def fn(X):
+        return sum(neuron(x) + sum(layer(x)) for x in X)
+
+    rng = random.Random(0)
+    calls = [([[rng.uniform(-1, 1) for _ in range(3)] for _ in range(4)],) for _ in range(2)]
+    assert_same(fn, params, calls)
+
+
+def test_dropout_is_drawn_again_on_every_call_like_the_interpreted_model():
+    """Two models from one seed: the compiled one and the interpreted one draw the same
+    masks, call after call (the mask is not frozen at the trace)."""
+    a = nn.MLP(2, [8, 8, 1], dropout=0.5, seed=3)
+    b = nn.MLP(2, [8, 8, 1], dropout=0.5, seed=3)
+    step = autograd.compile(lambda X, y: losses.mse_loss([a(x) for x in X], y))
+    seen = set()
+    for s in range(4):
+        X, y = _moons(6, seed=s)[0], _targets("float", 6, s)
+        want_loss, want = interpreted(lambda X, y: losses.mse_loss([b(x) for x in X], y),
+                                      b.parameters(), (X, y))
+        got_loss, got = compiled(step, a.parameters(), (X, y))
+        assert close(got_loss, want_loss) and all(map(close, got, want))
+        seen.add(round(got_loss, 12))
+    assert len(seen) == 4 and step.traces == 1
+
+
+def test_dropout_in_eval_mode_compiles_as_the_identity():
+    model = nn.MLP(2, [8, 1], dropout=0.5, seed=3).eval()
+    fn = lambda X, y: losses.mse_loss([model(x) for x in X], y)  # noqa: E731
+    assert_same(fn, model.parameters(), [(_moons(5)[0], [0.1] * 5)])
+
+
+# ---- training ----------------------------------------------------------------------------------
+
+
+def test_uneven_mini_batches_trace_once_per_size_and_match_every_step():
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    params = model.parameters()
+    X, y = _moons(50)
+
+    def fn(Xb, yb):
+        return losses.hinge_loss([model(x) for x in Xb], yb) + losses.l2_penalty(params, 1e-4)
+
+    step = autograd.compile(fn)
+    opt = nn.optim.SGD(params, lr=0.05)
+    for epoch in range(3):
+        for Xb, yb in nn.data.batches(X, y, 16, seed=epoch):  # 16, 16, 16, 2
+            want_loss, want = interpreted(fn, params, (Xb, yb))
+            got_loss, got = compiled(step, params, (Xb, yb))
+            assert close(got_loss, want_loss) and all(map(close, got, want))
+            opt.step()
+    assert step.traces == 2
+
+
+def test_one_hundred_training_steps_match_the_interpreted_engine_every_step():
+    """micrograd's demo: at every step the compiled loss and grads equal the interpreted
+    ones at the same weights, and training with either ends at the same loss."""
+    X, y = _moons(100)
+    compiled_model, plain_model = nn.MLP(2, [16, 16, 1], seed=0), nn.MLP(2, [16, 16, 1], seed=0)
+
+    def loss_of(model):
+        return lambda X, y: (losses.hinge_loss([model(x) for x in X], y)
+                             + losses.l2_penalty(model.parameters(), 1e-4))
+
+    step = autograd.compile(loss_of(compiled_model))
+    params, plain = compiled_model.parameters(), plain_model.parameters()
+    for k in range(100):
+        want_loss, want = interpreted(loss_of(compiled_model), params, (X, y))
+        got_loss, got = compiled(step, params, (X, y))
+        assert close(got_loss, want_loss), k
+        assert all(map(close, got, want)), k
+        plain_loss, _ = interpreted(loss_of(plain_model), plain, (X, y))
+        lr = 1.0 - 0.9 * k / 100
+        for p, q in zip(params, plain):
+            p.data -= lr * p.grad
+            q.data -= lr * q.grad
+    assert abs(got_loss - plain_loss) < 1e-9
+    assert step.traces == 1
+
+
+# ---- what cannot be replayed is refused, naming the line --------------------------------------
+
+W = Value(0.5, label="w")
+
+
+def _refused(fn, *args):
+    with pytest.raises(autograd.TracingError) as info:
+        autograd.compile(fn)(*args)
+    return str(info.value)
+
+
+def _branch(xs):
+    s = W * xs[0]
+    if s > 0:  # control flow on a traced value
+        return s
+    return -s
+
+
+def _float(xs):
+    return W * float(W * xs[0])
+
+
+def _data(xs):
+    return W * (W * xs[0]).data
+
+
+def _item(xs):
+    return W * (W * xs[0]).item()
+
+
+def _truth(xs):
+    s = W * xs[0]
+    return s if s else W
+
+
+def _builtin_max(xs):
+    return max(W * xs[0], W * xs[1])
+
+
+def _math(xs):
+    return W * math.exp(W * xs[0])
+
+
+def _param_data(xs):
+    return W * xs[0] if W.data > 0 else W
+
+
+REFUSALS = {
+    _branch: ("`>`) was used as a bool", "if s > 0:"),
+    _float: ("`float(v)` needs the number", "float(W * xs[0])"),
+    _data: ("`.data` read the number", "(W * xs[0]).data"),
+    _item: ("`v.item()` needs the number", ".item()"),
+    _truth: ("`if v:` (bool(v))", "return s if s else W"),
+    _builtin_max: ("was used as a bool", "max(W * xs[0], W * xs[1])"),
+    _math: ("`float(v)` needs the number", "math.exp(W * xs[0])"),
+    _param_data: ("`.data` read the number", "W.data > 0"),
+}
+
+
+@pytest.mark.parametrize("fn", list(REFUSALS), ids=[f.__name__ for f in REFUSALS])
+def test_python_control_flow_on_traced_numbers_is_refused_naming_the_line(fn):
+    what, code = REFUSALS[fn]
+    message = _refused(fn, [1.0, 2.0])
+    assert what in message and code in message and "test_compile.py" in message
+    assert "relu" in message and "autograd.where" in message  # what to write instead
+
+
+def test_refusal_leaves_the_engine_as_it_was():
+    _refused(_data, [1.0, 2.0])
+    v = Value(2.0)
+    assert v.data == 2.0 and float(v) == 2.0 and (v > 1) is True and bool(v)
+    assert type(Value.__dict__["data"]).__name__ == "member_descriptor"
+
+
+def test_random_draws_while_tracing_are_refused():
+    rng = random.Random(0)
+    message = _refused(lambda xs: W * xs[0] * rng.random(), [1.0])
+    assert "random number was drawn while tracing" in message and "random_constant" in message
+    assert "random number" in _refused(lambda xs: W * random.random(), [1.0])
+    assert "random number" in _refused(lambda xs: W * random.uniform(0, 1), [1.0])
+    assert "random number" in _refused(lambda xs: W * random.choice([1, 2]), [1.0])
+
+
+def test_no_grad_values_used_by_the_result_are_refused():
+    def fn(xs):
+        with autograd.no_grad():
+            frozen = W * xs[0]
+        return W * frozen
+
+    message = _refused(fn, [1.0])
+    assert "no_grad()" in message and "frozen = W * xs[0]" in message and "detach" in message
+
+
+def test_values_computed_outside_the_function_are_refused():
+    outside = W * 3
+    with pytest.raises(autograd.TracingError, match="computed outside"):
+        autograd.compile(lambda xs: outside * xs[0])([1.0])
+
+
+def test_hooks_are_refused():
+    v = Value(1.0, label="hooked")
+    handle = v.register_hook(lambda g: g * 2)
+    try:
+        with pytest.raises(autograd.TracingError, match="'hooked' has a hook"):
+            autograd.compile(lambda xs: v * xs[0])([1.0])
+    finally:
+        handle.remove()
+
+
+def test_backward_inside_the_function_is_refused():
+    def fn(xs):
+        loss = W * xs[0]
+        loss.backward()
+        return loss
+
+    assert "`backward()` inside a compiled function" in _refused(fn, [1.0])
+
+
+def test_bad_arguments_and_results_are_type_errors():
+    step = autograd.compile(lambda xs: W * xs[0])
+    with pytest.raises(TypeError, match="pass numbers, not Values"):
+        step([Value(1.0)])
+    with pytest.raises(TypeError, match="pass numbers, not Values"):
+        step(Value(1.0))
+    with pytest.raises(TypeError, match="must return a Value"):
+        autograd.compile(lambda xs: 3.0)([1.0])
+    with pytest.raises(TypeError, match="expected a function"):
+        autograd.compile(3)
+
+
+def test_a_compiled_step_is_refused_under_no_grad():
+    step = autograd.compile(lambda xs: W * xs[0])
+    with no_grad(), pytest.raises(RuntimeError, match="outside no_grad"):
+        step([1.0])
+
+
+# ---- what it does at replay -------------------------------------------------------------------
+
+
+def test_domain_errors_at_replay_are_the_engine_errors():
+    step = autograd.compile(lambda xs: sum((W * x).log() for x in xs))
+    step([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"log: operand must be > 0, got -0.5"):
+        step([1.0, -1.0])
+    with pytest.raises(ValueError, match="exp: overflow"):
+        autograd.compile(lambda xs: (W * xs[0]).exp())([2000.0])
+    step = autograd.compile(lambda xs: (W * xs[0]) ** -1)
+    step([1.0])
+    with pytest.raises(ZeroDivisionError):
+        step([0.0])
+
+
+def test_require_is_checked_again_at_replay():
+    step = autograd.compile(lambda X, y: losses.hinge_loss([W * x for x in X], y))
+    step([1.0, 2.0], [1, -1])
+    with pytest.raises(ValueError, match=r"hinge_loss: targets\[1\] = 0.0; labels must be -1 or"):
+        step([1.0, 2.0], [1, 0])
+
+
+def test_a_where_branch_missing_from_the_trace_is_traced_when_needed():
+    def fn(xs):
+        return sum(where(W * x >= 1e-3, lambda x=x: (W * x).log(), 0.0) for x in xs)
+
+    step = autograd.compile(fn)
+    assert_same(fn, [W], [([0.0, 0.0],), ([4.0, 0.0],), ([3.0, 5.0],)], step)
+    # each lane's log branch fails on 0.0 while tracing and is traced again when first needed
+    assert step.traces == 3
+
+
+def test_detect_anomaly_runs_the_ordinary_engine():
+    step = autograd.compile(lambda xs: (W * xs[0]).sqrt())
+    with detect_anomaly():
+        W.grad = 0.0
+        assert step([2.0]) == 1.0 and W.grad == 1.0
+        with pytest.raises(FloatingPointError, match="op 'sqrt'"):
+            step([0.0])
+    assert step.traces == 0
+
+
+def test_extra_outputs_static_arguments_and_ragged_lists():
+    def fn(rows, scale, mode):
+        outs = [sum(W * x for x in row) * scale for row in rows]
+        total = sum(outs)
+        return (total, outs) if mode == "with outputs" else total
+
+    step = autograd.compile(fn)
+    loss, outs = step([[1.0], [2.0, 3.0]], 2, "with outputs")
+    assert loss == 6.0 and outs == [1.0, 5.0] and isinstance(outs[0], float)
+    assert step([[1.0], [2.0, 3.0]], 2, "plain") == 6.0 and step.traces == 2
+    assert step([[1.0, 1.0], [2.0]], 1, "plain") == 2.0 and step.traces == 3
+
+
+def test_leaves_accumulate_across_calls_like_backward():
+    w = Value(1.0)
+    step = autograd.compile(lambda xs: w * xs[0])
+    w.grad = None
+    step([2.0])
+    assert w.grad == 2.0
+    step([3.0])
+    assert w.grad == 5.0
+
+
+def test_program_lists_each_array_step_with_what_it_covers():
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    step = autograd.compile(lambda X, y: losses.hinge_loss([model(x) for x in X], y))
+    with pytest.raises(RuntimeError, match="not been called"):
+        step.program()
+    step(*_moons(20))
+    listing = step.program()
+    assert "(20, 16)  matrix product: 320 linear nodes = 20 rows x 16 weight rows" in listing
+    assert "layers.0.neurons.{0..15}" in listing and "relu" in listing
+    assert len(listing.splitlines()) < 80
+
+
+def test_without_numpy_compile_says_which_extra_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numpy", None)  # `import numpy` now raises ImportError
+    with pytest.raises(ModuleNotFoundError, match=r'pip install "chainrule\[compile\]"'):
+        autograd.compile(lambda xs: W * xs[0])
+
+
+def test_import_autograd_does_not_import_numpy():
+    import subprocess
+    import sys
+
+    code = "import sys, autograd, nn; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+    assert out.stdout.strip() == "False", out.stderr

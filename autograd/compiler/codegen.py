@@ -314,6 +314,11 @@ def generate(plan: Plan, aux: Operand | None, n_aux: int) -> Program:
     aux_read = "None" if aux is None else f"np.broadcast_to({aux.read}, ({n_aux},)).tolist()"
     w.emit(f"return {root.read}.item(), {aux_read}" if root.kind != "const"
            else f"return {root.read}, {aux_read}")
+    quiet = any(step.kind in ("where", "scalar") or step.kind == "map" and KERNELS[step.op].checked
+                for step in plan.steps)
+    if quiet:  # inf and NaN where the engine raises (checked after) or on unchosen branches
+        w.lines = ['with np.errstate(all="ignore"):'] + ["    " + line for line in w.lines]
+        w.comments.insert(0, "")
     body = "\n".join("    " + line for line in w.lines)
     return Program(plan, f"def run():\n{body}\n", w.comments)
 

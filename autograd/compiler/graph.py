@@ -12,7 +12,7 @@ from collections import Counter
 from itertools import chain
 from typing import Any
 
-from ..engine import MANY, Value
+from ..engine import HOOKS, MANY, Value
 from ..tracing import DATA_SLOT, Trace, TracingError
 
 __all__ = ["Graph", "build_graph", "LEAF_KINDS"]
@@ -160,8 +160,21 @@ def build_graph(trace: Trace, root: Value, aux: list[Value]) -> Graph:
         graph.requires.append(
             ([of(v) if isinstance(v, Value) else float(v) for v in vals], test, message)
         )
+    _refuse_hooks(graph)
     find_sums(graph)
     return graph
+
+
+def _refuse_hooks(graph: Graph) -> None:
+    if not HOOKS:
+        return
+    for v in graph.values:
+        if v in HOOKS:
+            name = f"{v.label!r}" if v.label else f"a Value (data {_data(v)!r})"
+            raise TracingError(
+                f"autograd.compile: {name} has a hook (register_hook), which the array "
+                "program cannot run; remove the hook or call the function uncompiled"
+            )
 
 
 def _where_inputs(graph: Graph, v: Value, info: Any, ins: tuple[int, ...]) -> tuple[int, ...]:
