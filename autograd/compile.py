@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -183,7 +184,7 @@ def _structure(args: tuple, np: Any) -> tuple[tuple, list]:
             )
         if isinstance(a, (list, tuple, np.ndarray)):
             try:
-                arr = np.asarray(a, dtype=float)
+                arr = _rows(a, np) if type(a) is list else np.asarray(a, dtype=float)
             except (ValueError, TypeError):
                 arr, shape = _ragged(a, np)
                 key.append(("ragged", shape))
@@ -197,6 +198,20 @@ def _structure(args: tuple, np: Any) -> tuple[tuple, list]:
             key.append(("static", a))
             arrays.append(None)
     return tuple(key), arrays
+
+
+def _rows(a: list, np: Any) -> Any:
+    """A list of numbers, or of equally long lists of numbers, as an array (fast paths of
+    np.asarray for the common argument shapes)."""
+    if a and type(a[0]) is list:
+        n = len(a[0])
+        if n and set(map(type, a)) == {list} and set(map(len, a)) == {n} and (
+            type(a[0][0]) is not list
+        ):
+            return np.fromiter(chain.from_iterable(a), float, len(a) * n).reshape(len(a), n)
+    elif a and type(a[0]) is not list and type(a[0]) is not tuple:
+        return np.fromiter(a, float, len(a))
+    return np.asarray(a, dtype=float)
 
 
 def _ragged(a: Any, np: Any) -> tuple[Any, Any]:
@@ -276,17 +291,19 @@ class _Compiled:
         return loss, _rebuild(self.aux_template, iter(aux))
 
     def _add_grads(self, np: Any) -> None:
+        """Leaves accumulate, as backward() does: p.grad += d loss / d p."""
         params = self.grad_params
         if not params:
             return
-        grads = self.gp if self.all_grads else self.gp[self.grad_index]
-        held = np.array(list(map(_get_grad, params)))
-        if held.dtype.kind in "fiu":  # numbers: add in one go
-            for p, g in zip(params, (held + grads).tolist()):
-                p.grad = g
-        else:  # None (no grad yet) or Values (from create_graph): one by one
-            for p, g in zip(params, grads.tolist()):
-                p.grad = g if p.grad is None else p.grad + g
+        grads = (self.gp if self.all_grads else self.gp[self.grad_index]).tolist()
+        p = None
+        try:
+            for p, g in zip(params, grads):
+                p.grad += g
+        except TypeError:  # a grad of None (torch's "no grad yet"): from that one on
+            k = next(k for k, q in enumerate(params) if q is p)
+            for q, g in zip(params[k:], grads[k:]):
+                q.grad = g if q.grad is None else q.grad + g
 
     def listing(self) -> str:
         return self.built.listing()

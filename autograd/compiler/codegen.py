@@ -76,7 +76,10 @@ def _forward_expr(step: Step, reads: list[str]) -> str:
     if kind == "map":
         expr = KERNELS[op].forward.format(*reads, out=step.out.name)
         if all(o.shape == () for o in step.operands):
-            expr = f"np.full({shape}, {expr})" if shape != () else f"np.float64({expr})"
+            if shape != ():
+                expr = f"np.full({shape}, {expr})"
+            elif all(o.kind == "const" for o in step.operands):
+                expr = f"np.float64({expr})"
         return expr
     if kind == "cmp":
         cmp, number = step.info
@@ -92,10 +95,7 @@ def _forward_expr(step: Step, reads: list[str]) -> str:
         bias = "" if reads[2] == "0.0" else f" + {reads[2]}"
         return f"{reads[0]} @ {reads[1]}.T{bias}"
     if kind == "dot":
-        bias = "" if reads[2] == "0.0" else f" + {reads[2]}"
-        if shape == ():
-            return f"np.dot({reads[0]}, {reads[1]}){bias}"
-        return f"np.einsum('ij,ij->i', {reads[0]}, {reads[1]}){bias}"
+        return _dot_expr(step, reads)
     if kind == "sum":
         return f"{reads[0]}.sum()" if shape == () else f"{reads[0]}.sum(axis=1)"
     if kind == "pick":
@@ -103,10 +103,34 @@ def _forward_expr(step: Step, reads: list[str]) -> str:
     return f"scalar_forward({op!r}, {shape}, {', '.join(reads)})"
 
 
+def _is_number(operand: Operand) -> bool:
+    return operand.shape == () and operand.kind in ("const", "scalar")
+
+
+def _dot_expr(step: Step, reads: list[str]) -> str:
+    """b + sum_j w_j x_j per lane: a dot product, or a sum when one side is one number."""
+    w_op, x_op = step.operands[0], step.operands[1]
+    bias = "" if reads[2] == "0.0" else f" + {reads[2]}"
+    axis = "" if step.shape == () else "axis=1"
+    for vec, vec_op, num in ((reads[0], reads[1], x_op), (reads[1], reads[0], w_op)):
+        if _is_number(num) and not _is_number(w_op if num is x_op else x_op):
+            factor = "" if vec_op == "1.0" else f" * {vec_op}"
+            base = num_source = vec
+            other = w_op if num is x_op else x_op
+            if other.kind == "whole" and step.shape == ():
+                base = other.tensor.name  # (a sum reads any shape: no reshape needed)
+            del num_source
+            return f"{base}.sum({axis}){factor}{bias}"
+    if step.shape == ():
+        return f"np.dot({reads[0]}, {reads[1]}){bias}"
+    return f"np.einsum('ij,ij->i', {reads[0]}, {reads[1]}){bias}"
+
+
 def _forward(w: _Writer, step: Step) -> None:
     reads = []
     for operand, spec in zip(step.operands, step.specs):
-        read = _as_array(operand, spec.shape) if step.kind in _FULL_ARRAY else operand.read
+        full = step.kind in _FULL_ARRAY and step.kind != "dot"
+        read = _as_array(operand, spec.shape) if full else operand.read
         if operand.kind in ("gather", "multi"):  # read once, used again by backward
             name = w.temp()
             w.emit(f"{name} = {read}")
@@ -143,6 +167,8 @@ def _contribution(step: Step, s: int, g: str) -> tuple[str, bool]:
         local = KERNELS[step.op].local[s]
         if local == "1":
             return g, False
+        if local == "-1":
+            return f"-{g}", True
         return f"{g} * ({local.format(*reads, out=t)})", True
     if kind == "where":
         if len(step.info.sides) == 1:
@@ -153,11 +179,16 @@ def _contribution(step: Step, s: int, g: str) -> tuple[str, bool]:
         x, wt = reads[0], reads[1]
         return [f"{g} @ {wt}", f"{g}.T @ {x}", f"{g}.sum(axis=0)"][s], True
     if kind == "dot":
-        wt, x = reads[0], reads[1]
-        col = g if step.shape == () else f"{g}[:, None]"
         if s == 2:
             return g, False
-        return f"{col} * {x if s == 0 else wt}", True
+        col = g if step.shape == () else f"{g}[:, None]"
+        if reads[0] == reads[1]:  # w . w: both sides are the same nodes, d/dw = 2 w
+            return f"{col} * (2 * {reads[0]})", True
+        other, operand = step.operands[1 - s], step.operands[s]
+        product = col if reads[1 - s] == "1.0" else f"{col} * {reads[1 - s]}"
+        if _is_number(other) and not _is_number(operand):
+            return f"np.broadcast_to({product}, {step.specs[s].shape})", False
+        return product, True
     if kind == "sum":
         shape = step.specs[0].shape
         col = g if step.shape == () else f"{g}[:, None]"
@@ -261,7 +292,7 @@ def _backward(w: _Writer, step: Step) -> None:
         mask = "mk"
         w.emit(f"mk = {_mask_expr(step)}")
     for s, needed in enumerate(step.grads):
-        if not needed:
+        if not needed or step.kind == "dot" and s == 1 and step.reads[0] == step.reads[1]:
             continue
         c, fresh = _contribution(step, s, g)
         if mask:

@@ -231,6 +231,8 @@ def find_sums(graph: Graph) -> None:
                 parts.append(j)
         terms[i] = parts
     for i, parts in terms.items():
+        if len(parts) == 2:
+            _subtraction(graph, uses, i)
         if len(parts) <= 2:
             continue
         products = parts[1:]
@@ -243,6 +245,18 @@ def find_sums(graph: Graph) -> None:
             graph.info[i] = len(products)
         else:
             op[i], inputs[i] = "sum", tuple(parts)
+
+
+def _subtraction(graph: Graph, uses: list[int], i: int) -> None:
+    """a + (b * -1), what ``a - b`` records, as one ``sub`` node (the same float)."""
+    op, inputs = graph.op, graph.inputs
+    for slot, j in enumerate(inputs[i]):
+        if op[j] == "*" and uses[j] == 1:
+            b, minus = inputs[j]
+            if op[minus] == "const" and _data(graph.values[minus]) == -1.0:
+                op[i], op[j] = "sub", "absorbed"
+                inputs[i] = (inputs[i][1 - slot], b)
+                return
 
 
 def depths(graph: Graph) -> list[int]:

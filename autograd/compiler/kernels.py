@@ -30,6 +30,7 @@ class Kernel(NamedTuple):
 
 KERNELS: dict[str, Kernel] = {
     "+": Kernel("{0} + {1}", ("1", "1")),
+    "sub": Kernel("{0} - {1}", ("1", "-1")),  # a + (b * -1), found in the graph
     "*": Kernel("{0} * {1}", ("{1}", "{0}")),
     "**": Kernel("np.power({0}, {1})", ("power_slope_array({0}, {1})", None), checked=True),
     "pow": Kernel("np.power({0}, {1})",

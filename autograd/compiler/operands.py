@@ -146,9 +146,12 @@ def resolve(spec: np.ndarray, tensor_of: np.ndarray, lane_of: np.ndarray, values
 
 def _one_tensor(t: Tensor, lanes: np.ndarray, shape: tuple[int, ...], ns: Namespace) -> Operand:
     first = int(lanes.flat[0])
-    if (lanes == first).all() and not (lanes.size == t.size == 1 and shape == t.shape):
+    whole = lanes.size == t.size and (lanes.reshape(-1) == np.arange(t.size)).all()
+    if (shape == () or lanes.size > 1 and (lanes == first).all()) and not (
+        whole and shape == t.shape
+    ):
         return Operand("scalar", element(t, first), (), t, first)
-    if lanes.size == t.size and (lanes.reshape(-1) == np.arange(t.size)).all():
+    if whole:
         if t.persistent and shape != t.shape:
             return _persistent_view(t, lanes, shape, ns, (0, _contiguous_strides(lanes.shape)))
         read = t.name if shape == t.shape else f"{t.name}.reshape({shape})"

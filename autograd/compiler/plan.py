@@ -170,9 +170,10 @@ def _spec(nodes: list[int], inputs: list[tuple[int, ...]], shape: tuple[int, ...
 def _map_steps(plan: Plan, key: tuple, nodes: list[int]) -> list[Step]:
     graph = plan.graph
     op = key[0]
-    slot = next((s for s, t in enumerate(key[1:]) if t != CONST), None)
-    if op in ("cmp", "where"):
-        slot = next((s for s, t in enumerate(key[2:]) if t != CONST), None)
+    sources = key[2:] if op in ("cmp", "where") else key[1:]
+    local = [s for s, t in enumerate(sources) if t != CONST and plan.tensors[t].kind == "local"]
+    data = [s for s, t in enumerate(sources) if t != CONST]
+    slot = local[0] if local else data[0] if data else None  # the input the lanes follow
     if slot is not None:
         nodes = _order(plan, nodes, slot)
     shape = _lane_shape(plan, nodes, slot)
@@ -285,9 +286,27 @@ def make_plan(graph: Graph, arg_shapes: list[tuple[int, ...] | None], n_random: 
             plan.place(step.nodes, step.out)
             plan.steps.append(step)
         _place_detached(plan, depth, d)
+    _layout_params(plan)
     _gradient_paths(plan)
     _resolve(plan)
     return plan
+
+
+def _layout_params(plan: Plan) -> None:
+    """Order the parameter buffer so each matrix product's weights are one contiguous
+    block (rows of W in order) and its biases another: they are read as plain views."""
+    op, order, seen = plan.graph.op, [], set()
+    for step in plan.steps:
+        if step.kind != "matmul":
+            continue
+        for spec in step.specs[1:]:
+            nodes = spec.reshape(-1).tolist()
+            fresh = all(op[i] == "param" and i not in seen for i in nodes)
+            if fresh and len(set(nodes)) == len(nodes):
+                order += nodes
+                seen.update(nodes)
+    plan.params = order + [i for i in plan.params if i not in seen]
+    plan.place(plan.params, plan.p)
 
 
 def _gradient_paths(plan: Plan) -> None:
@@ -315,6 +334,14 @@ def _gradient_paths(plan: Plan) -> None:
                 from_root[j] = True
 
 
+def _sort_terms(step: Step, tensor_of: np.ndarray, lane_of: np.ndarray) -> None:
+    """Put a weighted sum's terms in the order its weights lie in memory (the sum is the
+    same up to rounding), so that p . p over all parameters reads the buffer whole."""
+    ws, xs = step.specs[0], step.specs[1]
+    order = np.lexsort((lane_of[ws], tensor_of[ws]))
+    step.specs[0], step.specs[1] = ws[order], xs[order]
+
+
 def _resolve(plan: Plan) -> None:
     graph = plan.graph
     tensor_of, lane_of = np.array(plan.tensor_of), np.array(plan.lane_of)
@@ -322,6 +349,8 @@ def _resolve(plan: Plan) -> None:
     to_param, from_root = np.array(plan.to_param), np.array(plan.from_root)
     args = (tensor_of, lane_of, plan.values, plan.tensors, plan.ns)
     for step in plan.steps:
+        if step.kind == "dot" and step.shape == ():  # one weighted sum: any order of terms
+            _sort_terms(step, tensor_of, lane_of)
         step.backward = bool(from_root[step.nodes].any())
         shape = step.shape
         for s, spec in enumerate(step.specs):

@@ -37,8 +37,11 @@ def check_domain(op: str, out: np.ndarray, inputs: tuple[Any, ...], mask: Any = 
 def check_require(checks: list[tuple[Any, Any, list[int]]], k: int, values: Any) -> None:
     """Repeat a ``require`` on this call's values: the first failing one raises its message."""
     test, message, positions = checks[k]
+    ok = test(values)
+    if ok is True or ok.all():
+        return
     values = np.reshape(values, -1)
-    ok = np.broadcast_to(np.asarray(test(values), dtype=bool), values.shape)
+    ok = np.broadcast_to(np.asarray(ok, dtype=bool).reshape(-1), values.shape)
     if not ok.all():
         lane = int(np.argmin(ok))
         raise ValueError(message(positions[lane], values[lane].item()))
