@@ -15,7 +15,7 @@ from typing import Any
 from ..engine import HOOKS, MANY, Value
 from ..tracing import DATA_SLOT, Trace, TracingError
 
-__all__ = ["Graph", "build_graph", "LEAF_KINDS"]
+__all__ = ["Graph", "build_graph", "LEAF_KINDS", "INERT", "use_counts", "depths"]
 
 LEAF_KINDS = ("param", "input", "const", "random", "detach")
 _data = DATA_SLOT.__get__
@@ -34,6 +34,7 @@ class Graph:
         self.aux: list[int] = []  # other outputs whose values are returned as floats
         self.requires: list[tuple[list[int | float], Any, Any]] = []
         self.made_at: list[tuple[int, int]] = []  # (position in trace.nodes, index) of op nodes
+        self.uses: list[int] = []  # how many live nodes (and outputs) use each node
 
     def __len__(self) -> int:
         return len(self.op)
@@ -57,30 +58,12 @@ def _inputs_of(v: Value) -> tuple[Value, ...]:
     return a if b is MANY else (a, b)
 
 
-def _needed(trace: Trace, outputs: list[Value]) -> set[int]:
-    """ids of every Value the outputs depend on (through detach too), newest first."""
-    need = set(map(id, outputs))
-    detached = trace.detached
-    for v in outputs:
-        if id(v) in detached:
-            need.add(id(detached[id(v)]))
-    for v in reversed(trace.nodes):
-        if id(v) in need:
-            ins = _inputs_of(v)
-            need.update(map(id, ins))
-            if detached:
-                for u in ins:
-                    if id(u) in detached:
-                        need.add(id(detached[id(u)]))
-    return need
-
-
 class _Indexer:
     """Gives each needed Value an index, classifying leaves as they are met."""
 
     def __init__(self, trace: Trace, graph: Graph) -> None:
         self.trace, self.graph = trace, graph
-        self.index: dict[int, int] = {}
+        self.index: dict[Value, int] = {}  # (Values hash by identity: no id() calls)
         self.made = set(map(id, trace.nodes))
         self.random_order = {id(leaf): k for k, (leaf, _) in enumerate(trace.random)}
 
@@ -91,8 +74,9 @@ class _Indexer:
         elif key in trace.placeholders:
             i = graph.add(u, "input")
             graph.info[i] = trace.placeholders[key]
-        elif key in trace.no_grad_lines:
-            raise TracingError(
+        elif key in trace.no_grad_lines:  # an error, if the result needs it
+            i = graph.add(u, "refused")
+            graph.info[i] = (
                 f"autograd.compile: a Value made under no_grad() inside the compiled "
                 f"function is used by its result, at\n    {trace.no_grad_lines[key]}\n"
                 "Its number would be frozen into the compiled program. Use "
@@ -108,46 +92,43 @@ class _Indexer:
             i = graph.add(u, "detach")
             graph.info[i] = source
         elif u._a is not None and key not in self.made:
-            raise TracingError(
+            i = graph.add(u, "refused")
+            label = f", label {u.label!r}" if u.label else ""
+            graph.info[i] = (
                 f"autograd.compile: the function uses a Value computed outside it "
-                f"(op {u._op!r}, data {_data(u)!r}{f', label {u.label!r}' if u.label else ''}); "
-                "a replay could not recompute it. Compute it inside the function, or pass "
-                "a leaf (a parameter) instead."
+                f"(op {u._op!r}, data {_data(u)!r}{label}); a replay could not recompute it. "
+                "Compute it inside the function, or pass a leaf (a parameter) instead."
             )
         else:
             i = graph.add(u, "param")
-        self.index[key] = i
+        self.index[u] = i
         return i
 
     def of(self, u: Value) -> int:
-        i = self.index.get(id(u))
+        i = self.index.get(u)
         return self.leaf(u) if i is None else i
 
 
 def build_graph(trace: Trace, root: Value, aux: list[Value]) -> Graph:
     """The graph of what ``root``, the ``aux`` outputs and the recorded checks need."""
     graph = Graph()
-    checked = [v for vals, _, _ in trace.requires for v in vals if isinstance(v, Value)]
-    need = _needed(trace, [root, *aux, *checked])
     indexer = _Indexer(trace, graph)
     index, of, wheres = indexer.index, indexer.of, trace.wheres
     lookup, values, ops, inputs = index.get, graph.values, graph.op, graph.inputs
     made_at = graph.made_at
     for position, v in enumerate(trace.nodes):
-        key = id(v)
-        if key not in need:
-            continue
         a, b = v._a, v._b
-        if a is None:  # an op's result made under no_grad: refused by leaf()
-            indexer.leaf(v)
+        if a is None:  # an op's result made under no_grad: refused if it is used
+            of(v)
             continue
         vs = a if b is MANY else (a,) if b is None else (a, b)
-        ins = tuple(map(lookup, map(id, vs)))
+        ins = tuple(map(lookup, vs))
         if None in ins:  # leaves met for the first time
             ins = tuple(of(u) if i is None else i for u, i in zip(vs, ins))
+        key = id(v)
         if key in wheres:
             ins = _where_inputs(graph, v, wheres[key], ins)
-        index[key] = len(ops)
+        index[v] = len(ops)
         made_at.append((position, len(ops)))
         values.append(v)
         ops.append(v._op)
@@ -160,9 +141,40 @@ def build_graph(trace: Trace, root: Value, aux: list[Value]) -> Graph:
         graph.requires.append(
             ([of(v) if isinstance(v, Value) else float(v) for v in vals], test, message)
         )
+    graph.uses = _live(graph)
     _refuse_hooks(graph)
     find_sums(graph)
     return graph
+
+
+INERT = ("absorbed", "dead")  # nodes the program skips: folded into a sum, or not needed
+
+
+def _live(graph: Graph) -> list[int]:
+    """Mark the nodes no output needs "dead" and count each node's uses by live nodes
+    (and by the outputs); raise for a refused Value that is used."""
+    n = len(graph)
+    uses = [0] * n
+    for j in (graph.root, *graph.aux):
+        uses[j] += 1
+    for vals, _, _ in graph.requires:
+        for j in vals:
+            if isinstance(j, int):
+                uses[j] += 1
+    op, inputs, info = graph.op, graph.inputs, graph.info
+    for i in range(n - 1, -1, -1):
+        if not uses[i]:
+            if inputs[i]:
+                op[i] = "dead"
+            continue
+        kind = op[i]
+        if kind == "refused":
+            raise TracingError(info[i])
+        if kind == "detach":
+            uses[info[i]] += 1
+        for j in inputs[i]:
+            uses[j] += 1
+    return uses
 
 
 def _refuse_hooks(graph: Graph) -> None:
@@ -194,7 +206,7 @@ def use_counts(graph: Graph, live_only: bool = False) -> list[int]:
     (``live_only``: not counting uses by links absorbed into sums)."""
     inputs = graph.inputs
     if live_only:
-        inputs = [ins for ins, op in zip(inputs, graph.op) if op != "absorbed"]
+        inputs = [ins for ins, op in zip(inputs, graph.op) if op not in INERT]
     counts = Counter(chain.from_iterable(inputs))
     uses = [counts.get(i, 0) for i in range(len(graph))]
     for j in (graph.root, *graph.aux):
@@ -216,7 +228,7 @@ def find_sums(graph: Graph) -> None:
     it adds the same numbers in the same order, and a layer of them becomes a matrix product.
     A link of a chain is absorbed only when nothing else uses it.
     """
-    uses = use_counts(graph)
+    uses = graph.uses
     op, inputs = graph.op, graph.inputs
     terms: dict[int, list[int]] = {}
     for i in range(len(op)):

@@ -156,7 +156,7 @@ def _one_tensor(t: Tensor, lanes: np.ndarray, shape: tuple[int, ...], ns: Namesp
             return _persistent_view(t, lanes, shape, ns, (0, _contiguous_strides(lanes.shape)))
         read = t.name if shape == t.shape else f"{t.name}.reshape({shape})"
         return Operand("whole", read, shape, t)
-    unique = np.unique(lanes).size == lanes.size
+    unique = _distinct(lanes)
     affine = _affine(lanes) if unique else None
     if affine is not None:
         if t.persistent:
@@ -178,6 +178,12 @@ def element(t: Tensor, flat: int) -> str:
     return f"{t.name}[{where[0] if len(where) == 1 else where}]"
 
 
+def _distinct(lanes: np.ndarray) -> bool:
+    """No position repeats (np.unique would import numpy.ma, slow the first time)."""
+    ordered = np.sort(lanes, axis=None)
+    return bool((ordered[1:] != ordered[:-1]).all())
+
+
 def _contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     strides, step = [], 1
     for n in reversed(shape):
@@ -193,7 +199,7 @@ def _multi(spec: np.ndarray, ts: np.ndarray, lane_of: np.ndarray, tensors: list[
     flat_ts, flat_spec = ts.reshape(-1), spec.reshape(-1)
     op = Operand("multi", "", shape)
     pieces = []
-    for t in np.unique(flat_ts):
+    for t in sorted(set(flat_ts.tolist())):
         where = np.nonzero(flat_ts == t)[0]
         part = resolve_part(flat_spec[where], int(t), lane_of, values, tensors, ns)
         positions = ns.add("i", where.astype(np.intp))

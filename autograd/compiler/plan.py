@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..tracing import DATA_SLOT, TracingError
-from .graph import Graph, depths, use_counts
+from .graph import INERT, Graph, depths, use_counts
 from .kernels import KERNELS
 from .operands import CONST, Namespace, Operand, Tensor, resolve
 
@@ -102,7 +102,7 @@ def differentiable_slots(graph: Graph, i: int) -> range | tuple[int, ...]:
 
 def _place_leaves(plan: Plan, arg_shapes: list[tuple[int, ...] | None], n_random: int) -> None:
     graph = plan.graph
-    params = [i for i, op in enumerate(graph.op) if op == "param"]
+    params = [i for i, op in enumerate(graph.op) if op == "param" and graph.uses[i]]
     plan.params = params
     plan.p = plan.tensor("P", (len(params),), "params")
     plan.place(params, plan.p)
@@ -275,7 +275,7 @@ def make_plan(graph: Graph, arg_shapes: list[tuple[int, ...] | None], n_random: 
     by_depth: dict[int, list[int]] = defaultdict(list)
     plan.detached_at = defaultdict(list)
     for i, op in enumerate(graph.op):
-        if graph.inputs[i] and op != "absorbed":
+        if graph.inputs[i] and op not in INERT:
             by_depth[depth[i]].append(i)
         elif op == "detach":
             plan.detached_at[depth[i]].append(i)
@@ -313,7 +313,7 @@ def _gradient_paths(plan: Plan) -> None:
     """Which nodes lead to a parameter, and which lie on a path from the root."""
     graph = plan.graph
     to_param, from_root, op, inputs = plan.to_param, plan.from_root, graph.op, graph.inputs
-    live = [i for i, ins in enumerate(inputs) if ins and op[i] != "absorbed"]
+    live = [i for i, ins in enumerate(inputs) if ins and op[i] not in INERT]
     special = {i for i in live if op[i] in _PARTLY_DIFFERENTIABLE}
     for i, kind in enumerate(op):
         if kind == "param":
@@ -380,7 +380,7 @@ def _exclusive(graph: Graph, uses: list[int], w: int, slot: int, window: tuple[i
                positions: list[int]) -> list[int]:
     """Nodes made by one branch of where node w that nothing outside that branch uses."""
     first, last = bisect.bisect_left(positions, window[0]), bisect.bisect_left(positions, window[1])
-    made = [i for _, i in graph.made_at[first:last] if graph.op[i] != "absorbed"]
+    made = [i for _, i in graph.made_at[first:last] if graph.op[i] not in INERT]
     inside = defaultdict(int)
     inside[graph.inputs[w][slot]] += 1
     exclusive = []
