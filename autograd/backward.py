@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import HOOKS, MANY, RULES, Value, as_value, backpropagate, chain_rule
+from .engine import CONSTANT, HOOKS, MANY, RULES, Value, as_value, backpropagate, chain_rule
 from .floats import as_float
 
 __all__ = ["add", "mul", "backward", "sort"]
@@ -97,11 +97,18 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
         sort(root, order, held)
         root.grad = seed
         _chain_rule(order)
+        _add_held(held)
     except BaseException:  # a hook raised, Ctrl-C: every leaf gets its earlier grad back
         restore_leaves(order, held)
         raise
-    for node, old in held:  # leaves accumulate: this call's gradient plus the earlier one
-        node.grad = node.grad if old is None else old + node.grad  # (None: torch's "no grad")
+
+
+def _add_held(held: list[tuple[Value, Any]]) -> None:
+    for node, old in held:  # leaves accumulate: the earlier gradient plus this call's
+        if old is not None:
+            node.grad = old + node.grad
+        elif node._b is CONSTANT:  # (None: torch's "no grad yet"; a constant keeps it)
+            node.grad = None
 
 
 def _add_to_leaves(grads: dict[Value, Any]) -> None:

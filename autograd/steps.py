@@ -113,6 +113,8 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     for leaf, old in held:
         if old is not None and (isinstance(old, Value) or old != 0.0):
             leaf.grad = old + leaf.grad
+        elif not leaf.requires_grad:
+            leaf.grad = None
 
 
 @contextmanager
