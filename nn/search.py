@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .init import make_rng
 from .layers import MLP
 from .module import Module
 from .train import _progress_bar, evaluate, fit
@@ -185,20 +186,6 @@ class ParameterGrid:
         return f"ParameterGrid({self.param_grid!r})"
 
 
-def _make_rng(random_state: Any, where: str) -> Any:
-    """random.Random from an int or a Random; None gives the global ``random`` module."""
-    if random_state is None:
-        return random
-    if isinstance(random_state, random.Random):
-        return random_state
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return random.Random(int(random_state))
-    raise TypeError(
-        f"{where}: random_state must be an int, a random.Random or None, "
-        f"got {type(random_state).__name__} {random_state!r:.40}"
-    )
-
-
 class LogUniform:
     """A log-uniform distribution on [a, b]: ``log(x)`` is uniform, so each decade is as likely.
 
@@ -221,7 +208,7 @@ class LogUniform:
 
     def rvs(self, random_state: Any = None) -> float:
         """One sample: ``exp(u)`` with ``u`` uniform on [log a, log b]."""
-        gen = _make_rng(random_state, "loguniform.rvs")
+        gen = make_rng(random_state, "loguniform.rvs: random_state")
         x = math.exp(gen.uniform(math.log(self.a), math.log(self.b)))
         return min(max(x, self.a), self.b)  # exp(log(b)) may round just past b
 
@@ -262,7 +249,7 @@ class Choice:
 
     def rvs(self, random_state: Any = None) -> Any:
         """One option, drawn uniformly or by ``weights``."""
-        gen = _make_rng(random_state, "choice.rvs")
+        gen = make_rng(random_state, "choice.rvs: random_state")
         if self.weights is None:
             return self.options[gen.randrange(len(self.options))]
         return gen.choices(self.options, weights=self.weights)[0]
@@ -324,7 +311,8 @@ class ParameterSampler:
                 _check_values("ParameterSampler", key, values, allow_rvs=True)
         if isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 1:
             raise ValueError(f"ParameterSampler: n_iter must be an int >= 1, got {n_iter!r}")
-        _make_rng(seed, "ParameterSampler")  # check the type now, not at the first iteration
+        # check the type now, not at the first iteration
+        make_rng(seed, "ParameterSampler: random_state")
         self.param_distributions = grids
         self.n_iter = int(n_iter)
         self.seed = seed
@@ -339,7 +327,7 @@ class ParameterSampler:
         return self.n_iter
 
     def __iter__(self) -> Iterator[Params]:
-        rng = random.Random() if self.seed is None else _make_rng(self.seed, "ParameterSampler")
+        rng = random.Random() if self.seed is None else make_rng(self.seed)
         if self._all_lists():
             grid = ParameterGrid(self.param_distributions)
             n = self.n_iter
