@@ -248,7 +248,7 @@ def accuracy(preds: Sequence[Any], targets: Sequence[Any], loss: Any = None) -> 
         raise ValueError(f"accuracy: {len(preds)} predictions for {len(targets)} targets")
     if not preds:
         return None
-    rows = [_floats(p) for p in preds]
+    rows = [_as_floats(p) for p in preds]
     if isinstance(rows[0], list):
         correct = 0
         for row, t in zip(rows, targets):
@@ -269,12 +269,11 @@ def accuracy(preds: Sequence[Any], targets: Sequence[Any], loss: Any = None) -> 
     return sum(hits) / len(hits)
 
 
-def _floats(p: Any) -> Any:
-    if isinstance(p, Value):
-        return p.data
-    if isinstance(p, (list, tuple)):
-        return [v.data if isinstance(v, Value) else float(v) for v in p]
-    return float(p)
+def _as_floats(output: Any) -> Any:
+    """A model's output as a float, or a list of floats for several outputs."""
+    if isinstance(output, (list, tuple)):
+        return [float(v) for v in output]
+    return float(output)
 
 
 # ---- argument checks ----------------------------------------------------------------------------
@@ -444,11 +443,6 @@ def _weights(module: Module) -> list[Value]:
     return module.weights() if isinstance(module, Layer) else module.parameters()
 
 
-def _grad_value(p: Value) -> float:
-    g = p.grad
-    return g.data if isinstance(g, Value) else float(g)
-
-
 class _FlowMeter:
     """Accumulates per-layer gradient statistics over an epoch's steps."""
 
@@ -475,11 +469,11 @@ class _FlowMeter:
     def after_backward(self) -> None:
         self.steps += 1
         for name, _ in self.groups:
-            grads = [_grad_value(p) for p in self.params[name]]
+            grads = [float(p.grad) for p in self.params[name]]
             self.norm_sums[name] += math.sqrt(sum(g * g for g in grads))
             if self.track:
                 ws = self.weights[name]
-                self.abs_grad_sums[name] += sum(abs(_grad_value(w)) for w in ws) / len(ws)
+                self.abs_grad_sums[name] += sum(abs(float(w.grad)) for w in ws) / len(ws)
 
     def end_epoch(self, epoch: int) -> dict[str, Any] | None:
         self._warn(epoch)
@@ -560,11 +554,12 @@ def _train_step(
     if clip is not None:
         norm = optim.clip_grad_norm_(params, clip)  # the norm before clipping
     else:
-        norm = math.sqrt(sum(g * g for g in map(_grad_value, params)))  # inf, not OverflowError
+        grads = [float(p.grad) for p in params]
+        norm = math.sqrt(sum(g * g for g in grads))  # g * g: inf, not OverflowError
     meter.after_backward()
     with no_grad():
         opt.step()
-    return loss.data, [_floats(p) for p in preds], norm
+    return loss.data, [_as_floats(p) for p in preds], norm
 
 
 def fit(
@@ -779,7 +774,7 @@ def predict(model: Module, X: Sequence[Any]) -> list[Any]:
     (2, 3, 'float')
     """
     with _inference(model):
-        return [_floats(model(x)) for x in X]
+        return [_as_floats(model(x)) for x in X]
 
 
 def evaluate(
@@ -803,7 +798,7 @@ def evaluate(
     with _inference(model):
         outputs = [model(x) for x in X]
         value = _compute_loss(loss_name, loss_fn, outputs, y).data
-        preds = [_floats(p) for p in outputs]
+        preds = [_as_floats(p) for p in outputs]
     result = {"loss": value}
     result.update(_metric_values(metric_fns, preds, list(y), loss_name, ""))
     return result
