@@ -543,10 +543,10 @@ def _neuron_pictures(model: Any, X: list[list[float]], names: list[str], out: _O
 
 def _plot_fit(model: Any, ds: Dataset, X_val: list, y_val: list) -> Any:  # noqa: N803
     """A regression's fit: the curve over the data (1 feature) or predicted vs actual."""
-    from .plot import _new_figure
+    from .plot import new_figure
     from .train import predict
 
-    fig, ax = _new_figure(figsize=(6.0, 4.2))
+    fig, ax = new_figure(figsize=(6.0, 4.2))
     val_ids = {id(x) for x in X_val}  # train_test_split hands back the same row objects
     X_train = [x for x in ds.X if id(x) not in val_ids]  # noqa: N806
     if len(ds.X[0]) == 1:
@@ -878,12 +878,12 @@ CLI_KEY = "chainrule_cli"  # what the CLI adds to a model file: how to prepare d
 
 def _check_save_path(path: str | None) -> None:
     """Refuse a --save path that cannot work before training, not after it."""
-    from .module import _save_target
+    from .module import save_target
 
     if path is None:
         return
     try:
-        _save_target(path, f"--save {path}")  # the checks Module.save makes, made before training
+        save_target(path, f"--save {path}")  # the checks Module.save makes, made before training
     except OSError as exc:
         raise CLIError(exc.strerror if exc.errno is not None else str(exc)) from None
 
@@ -1127,9 +1127,7 @@ def _cmd_search(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     best = result.best_trial
     if best is None:
         raise CLIError("every trial failed; see the error column")
-    from .search import _cell
-
-    chosen = " ".join(f"{k}={_cell(v)}" for k, v in best.params.items())
+    chosen = " ".join(f"{k}={best.param_text(k)}" for k in best.params)
     print(f"best: {chosen} ({scoring} {best.mean_score:.4f}); "
           f"searched in {time.perf_counter() - t0:.1f} s")
     if args.out is not None:

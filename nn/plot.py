@@ -16,9 +16,15 @@ from typing import Any
 
 from autograd import Value, grad, no_grad
 
-from .train import _argmax
+from .train import argmax
 
-__all__ = ["plot_history", "plot_decision_boundary", "plot_gradient_flow", "plot_activation"]
+__all__ = [
+    "plot_history",
+    "plot_decision_boundary",
+    "plot_gradient_flow",
+    "plot_activation",
+    "new_figure",
+]
 
 
 def _pyplot() -> Any:
@@ -68,7 +74,16 @@ def _figure_class() -> Any:
     return PlotFigure
 
 
-def _new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+def new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """``plt.subplots(nrows, ncols, **kwargs)`` for a figure that shows once in Jupyter.
+
+    Every figure of nn is made here, so a missing matplotlib is reported one way (naming the
+    ``plot`` extra) and no figure shows twice in a notebook.
+
+    >>> fig, ax = new_figure(figsize=(3.0, 2.0))
+    >>> type(fig).__name__, [round(x) for x in fig.get_size_inches()]
+    ('PlotFigure', [3, 2])
+    """
     plt = _pyplot()
     return plt.subplots(nrows, ncols, FigureClass=_figure_class(), **kwargs)
 
@@ -140,7 +155,7 @@ def plot_history(history: Any, title: str | None = None) -> Any:
             "plot_history: nothing to plot; expected per-epoch 'loss', 'accuracy' or 'lr', "
             f"got keys {sorted(records[0])}"
         )
-    fig, axes = _new_figure(
+    fig, axes = new_figure(
         len(panels), 1, sharex=True, figsize=(6.4, 2.2 * len(panels) + 0.6), squeeze=False
     )
     styles = {"loss": "C0", "val_loss": "C1", "accuracy": "C0", "val_accuracy": "C1", "lr": "C2"}
@@ -180,10 +195,6 @@ def plot_history(history: Any, title: str | None = None) -> Any:
 # ---- decision boundary ------------------------------------------------------------------
 
 
-def _float(v: Any) -> float:
-    return v.data if isinstance(v, Value) else float(v)
-
-
 def _single(o: Any) -> Any:
     return o[0] if isinstance(o, (list, tuple)) else o
 
@@ -215,8 +226,8 @@ def plot_decision_boundary(
     >>> len(fig.axes[0].collections) >= 2       # the regions and the points
     True
     """
-    points = [[_float(a) for a in row] for row in X]
-    labels = [_float(t) for t in y]
+    points = [[float(a) for a in row] for row in X]
+    labels = [float(t) for t in y]
     if not points or any(len(p) != 2 for p in points):
         raise ValueError("plot_decision_boundary: X must be a non-empty list of 2-D points")
     if len(labels) != len(points):
@@ -249,11 +260,11 @@ def plot_decision_boundary(
     multi = isinstance(first, (list, tuple)) and len(first) > 1
     if multi:
         # argmax over the outputs; output k is class k
-        region = [[_argmax([_float(v) for v in o]) for o in row] for row in outputs]
+        region = [[argmax([float(v) for v in o]) for o in row] for row in outputs]
         n_regions = max(len(first), len(classes))
         score = None
     else:
-        score = [[_float(_single(o)) for o in row] for row in outputs]
+        score = [[float(_single(o)) for o in row] for row in outputs]
         region = [[1 if s > threshold else 0 for s in row] for row in score]
         n_regions = 2
 
@@ -261,7 +272,7 @@ def plot_decision_boundary(
     from matplotlib.colors import ListedColormap
 
     own = ax is None
-    fig, ax = _new_figure(figsize=(5.2, 4.6)) if own else (ax.figure, ax)
+    fig, ax = new_figure(figsize=(5.2, 4.6)) if own else (ax.figure, ax)
     colors = [plt.get_cmap("tab10")(k % 10) for k in range(max(n_regions, len(classes)))]
     cmap = ListedColormap(colors[:n_regions])
     levels = [k - 0.5 for k in range(n_regions + 1)]
@@ -306,10 +317,6 @@ def _layer_of(name: str) -> str:
     return parts[0] if len(parts) > 1 else "(model)"
 
 
-def _grad(p: Value) -> float:
-    return p.grad.data if isinstance(p.grad, Value) else float(p.grad)
-
-
 def _flow_from_model(model: Any) -> dict[str, float]:
     """Mean |grad| of each layer's weights (biases left out, as fit's grad_flow does)."""
     layers = [
@@ -319,13 +326,13 @@ def _flow_from_model(model: Any) -> dict[str, float]:
     ]
     if layers:
         return {
-            name: sum(abs(_grad(w)) for w in m.weights()) / len(m.weights())
+            name: sum(abs(float(w.grad)) for w in m.weights()) / len(m.weights())
             for name, m in layers
             if m.weights()
         }
     sums: dict[str, list[float]] = {}  # no Layers: group parameters by name instead
     for name, p in model.named_parameters():
-        sums.setdefault(_layer_of(name), []).append(abs(_grad(p)))
+        sums.setdefault(_layer_of(name), []).append(abs(float(p.grad)))
     return {layer: sum(gs) / len(gs) for layer, gs in sums.items()}
 
 
@@ -347,7 +354,7 @@ def plot_gradient_flow(history_or_model: Any, ax: Any = None, title: str | None 
     (3, 'log')
     """
     own = ax is None
-    fig, ax = _new_figure(figsize=(6.0, 3.8)) if own else (ax.figure, ax)
+    fig, ax = new_figure(figsize=(6.0, 3.8)) if own else (ax.figure, ax)
     if hasattr(history_or_model, "named_parameters"):
         flow = _flow_from_model(history_or_model)
         if not flow:
@@ -458,12 +465,12 @@ def plot_activation(
     if not (isinstance(num, int) and num >= 2):
         raise ValueError(f"plot_activation: num must be an int >= 2, got {num!r}")
     xs = [lo + (hi - lo) * i / (num - 1) for i in range(num)]
-    ys = [_float(f(Value(x))) for x in xs]
+    ys = [float(f(Value(x))) for x in xs]
     df = grad(f)
-    dys = [_float(df(x)) for x in xs]
+    dys = [float(df(x)) for x in xs]
 
     own = ax is None
-    fig, ax = _new_figure(figsize=(5.6, 3.6)) if own else (ax.figure, ax)
+    fig, ax = new_figure(figsize=(5.6, 3.6)) if own else (ax.figure, ax)
     ax.plot(xs, ys, color="C0", label=f"{name}(x)")
     ax.plot(xs, dys, color="C1", linestyle="--", label=f"{name}'(x)")
     ax.axhline(0, color="0.6", linewidth=0.8, zorder=0)

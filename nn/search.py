@@ -53,7 +53,7 @@ from typing import Any
 from .init import make_rng
 from .layers import MLP
 from .module import Module
-from .train import _progress_bar, evaluate, fit
+from .train import evaluate, fit, progress_bar
 
 __all__ = [
     "ParameterGrid",
@@ -580,6 +580,15 @@ class Trial:
     warnings: list[str] = field(default_factory=list)
     rank: int | None = None
 
+    def param_text(self, name: str) -> str:
+        """The value of parameter ``name`` as tables and plots show it ("" when not set).
+
+        >>> t = Trial(0, {"lr": 0.1234567, "hidden": (16, 16), "act": "relu"}, [0.9])
+        >>> t.param_text("lr"), t.param_text("hidden"), t.param_text("act"), t.param_text("l2")
+        ('0.1235', '16,16', 'relu', '')
+        """
+        return _text(self.params.get(name))
+
     @property
     def ok(self) -> bool:
         """True when every fold fitted and scored without an error and the mean is a number."""
@@ -734,9 +743,9 @@ class SearchResult:
         names = list(dict.fromkeys(name for t in good for name in t.params))
         if not names:
             raise ValueError("SearchResult.plot: the trials have no parameters to plot against")
-        from .plot import _new_figure  # matplotlib is imported there, with the install hint
+        from .plot import new_figure  # matplotlib is imported there, with the install hint
 
-        fig, axes = _new_figure(1, len(names), figsize=(3.6 * len(names), 3.2), squeeze=False)
+        fig, axes = new_figure(1, len(names), figsize=(3.6 * len(names), 3.2), squeeze=False)
         best = self.best_trial
         for ax, name in zip(axes[0], names):
             trials = [t for t in good if name in t.params]
@@ -750,8 +759,9 @@ class SearchResult:
                 if min(xs) > 0 and max(xs) >= 100 * min(xs):
                     ax.set_xscale("log")
             else:
-                labels = list(dict.fromkeys(_cell(v) for v in values))
-                xs = [float(labels.index(_cell(v))) for v in values]
+                texts = [t.param_text(name) for t in trials]
+                labels = list(dict.fromkeys(texts))
+                xs = [float(labels.index(text)) for text in texts]
                 ax.set_xticks(range(len(labels)), labels)
             ys = [t.mean_score for t in trials]
             ax.errorbar(xs, ys, yerr=[t.std_score for t in trials], fmt="o", alpha=0.7, capsize=3)
@@ -928,7 +938,7 @@ def _search(
     workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     tasks = [(t, f) for t in range(len(candidates)) for f in range(len(splits))]
 
-    bar = _progress_bar(progress, len(candidates), kind, "trial")
+    bar = progress_bar(progress, len(candidates), kind, "trial")
     collector = _Collector(candidates, len(splits), greater, bar, on_trial)
     interrupted = False
     try:
@@ -1248,13 +1258,14 @@ def parse_grid(text: str) -> dict[str, list[Any]]:
     return grid
 
 
-def _cell(value: Any) -> str:
+def _text(value: Any) -> str:
+    """A parameter value in a few characters: 0.1235, 16,16, relu; None is ""."""
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (tuple, list)):
-        return ",".join(_cell(v) for v in value)
+        return ",".join(_text(v) for v in value)
     return str(value)
 
 
@@ -1280,7 +1291,7 @@ def format_table(result: SearchResult, max_error: int = 60) -> str:
         header.append("error")
     body = []
     for t in result.ranked():
-        row = [str(t.rank), *(_cell(t.params.get(n)) for n in names)]
+        row = [str(t.rank), *(t.param_text(n) for n in names)]
         row += ["nan" if math.isnan(t.mean_score) else f"{t.mean_score:.4f}"]
         row += ["nan" if math.isnan(t.std_score) else f"{t.std_score:.4f}", f"{t.fit_time:.2f}"]
         if any_error:

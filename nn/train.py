@@ -38,6 +38,8 @@ __all__ = [
     "evaluate",
     "predict",
     "accuracy",
+    "argmax",
+    "progress_bar",
     "History",
     "Callback",
     "EarlyStopping",
@@ -219,8 +221,14 @@ class EarlyStopping(Callback):
 # ---- metrics -------------------------------------------------------------------------------
 
 
-def _argmax(xs: Sequence[float]) -> int:
-    """The index of the largest value, the first on a tie (also plot's class regions)."""
+def argmax(xs: Sequence[float]) -> int:
+    """The index of the largest value, the first on a tie: the class a row of scores picks.
+
+    ``accuracy`` and ``nn.plot``'s class regions both decide by it.
+
+    >>> argmax([0.1, 2.0, 2.0, -1.0])
+    1
+    """
     best = 0
     for i, x in enumerate(xs):
         if x > xs[best]:
@@ -252,8 +260,8 @@ def accuracy(preds: Sequence[Any], targets: Sequence[Any], loss: Any = None) -> 
     if isinstance(rows[0], list):
         correct = 0
         for row, t in zip(rows, targets):
-            label = _argmax([float(v) for v in t]) if isinstance(t, (list, tuple)) else int(t)
-            correct += _argmax(row) == label
+            label = argmax([float(v) for v in t]) if isinstance(t, (list, tuple)) else int(t)
+            correct += argmax(row) == label
         return correct / len(rows)
     ts = [float(t) for t in targets]
     name = loss if isinstance(loss, str) else None
@@ -386,11 +394,14 @@ def _metric_functions(metrics: Any) -> list[tuple[str, Callable[..., Any] | None
     return out
 
 
-def _progress_bar(progress: bool | None, total: int, desc: str, unit: str) -> Any:
+def progress_bar(progress: bool | None, total: int, desc: str, unit: str) -> Any:
     """A tqdm bar of ``total`` units for ``desc`` (fit, grid_search, ...), or None for no bar.
 
     ``progress``: False gives None, None gives a bar only when tqdm is there, True requires
     it (the ImportError names ``desc`` and the extra to install).
+
+    >>> progress_bar(False, 10, "fit", "epoch") is None
+    True
     """
     if progress is False:
         return None
@@ -650,7 +661,7 @@ def fit(
     params = model.parameters()
     meter = _FlowMeter(model, track_grad_flow)
     history = History()
-    bar = _progress_bar(progress, epochs, "fit", "epoch")
+    bar = progress_bar(progress, epochs, "fit", "epoch")
     model.train()
     try:
         for cb in cbs:
