@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
 import json
 import math
 import os
@@ -26,7 +24,7 @@ from typing import Any
 
 from autograd import Value
 
-__all__ = ["main", "build_parser", "read_csv", "parse_assignments", "CLIError"]
+__all__ = ["main", "build_parser", "parse_assignments", "CLIError"]
 
 PROG = "chainrule"
 
@@ -126,87 +124,20 @@ class Dataset:
         return len(self.classes)
 
 
-def _is_number(text: str) -> bool:
+def _read_csv(path: str) -> tuple[list[list[float]], list[float], list[str]]:
+    """``data.read_csv``, a missing file or a folder named by its flag: ``--data x.csv: ...``."""
+    from . import data
+
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def read_csv(path: str | os.PathLike[str]) -> tuple[list[list[float]], list[float], list[str]]:
-    """Read a numeric CSV: ``(X, y, column_names)``; the last column is the target.
-
-    An optional first row of names (no cell a number) is the header; blank lines and lines
-    starting with ``#`` are skipped. Errors (a ``CLIError``) name the line and the column:
-    missing file, empty file, rows of different lengths, cells that are not finite numbers.
-
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "points.csv")
-    >>> _ = open(path, "w").write("x0,x1,label\\n0.5,1.0,1\\n-0.5,2.0,0\\n")
-    >>> read_csv(path)
-    ([[0.5, 1.0], [-0.5, 2.0]], [1.0, 0.0], ['x0', 'x1', 'label'])
-    >>> _ = open(path, "w").write("1,2,1\\n3,4\\n")
-    >>> read_csv(path)
-    Traceback (most recent call last):
-    ...
-    nn.cli.CLIError: ...points.csv, line 2: 2 columns, but line 1 has 3 (every row needs ...)
-    """
-    p = Path(path)
-    if not p.exists():
-        raise CLIError(f"--data {path}: no such file")
-    if p.is_dir():
-        raise CLIError(f"--data {path}: is a folder, expected a CSV file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")  # -sig: a BOM from Excel is not a header cell
-    except UnicodeDecodeError:
-        raise CLIError(f"{path}: not a text file (expected UTF-8 CSV)") from None
-    header: list[str] | None = None
-    rows: list[list[float]] = []
-    width = width_line = 0
-    reader = csv.reader(io.StringIO(text))
-    for raw in reader:
-        line = reader.line_num
-        cells = [c.strip() for c in raw]
-        if not any(cells) or cells[0].startswith("#"):
-            continue
-        if header is None and not rows and not any(_is_number(c) for c in cells):
-            header, width, width_line = cells, len(cells), line
-            continue
-        if not width:
-            width, width_line = len(cells), line
-        elif len(cells) != width:
-            raise CLIError(
-                f"{path}, line {line}: {len(cells)} column{'s' * (len(cells) != 1)}, but line "
-                f"{width_line} has {width} (every row needs the same number)"
-            )
-        values = []
-        for j, cell in enumerate(cells, start=1):
-            name = f" ({header[j - 1]!r})" if header else ""
-            try:
-                v = float(cell)
-            except ValueError:
-                what = "an empty cell" if not cell else repr(cell)
-                raise CLIError(
-                    f"{path}, line {line}, column {j}{name}: {what} is not a number"
-                ) from None
-            if not math.isfinite(v):
-                raise CLIError(
-                    f"{path}, line {line}, column {j}{name}: {cell!r} is not a finite number"
-                )
-            values.append(v)
-        rows.append(values)
-    if not rows:
-        what = "has a header but no data rows" if header else "is empty"
-        raise CLIError(f"{path} {what}; expected rows of numbers, the target last")
-    if width < 2:
-        raise CLIError(f"{path}: needs at least 2 columns (features..., target), found 1")
-    names = header or [f"x{j}" for j in range(width - 1)] + ["target"]
-    return [r[:-1] for r in rows], [r[-1] for r in rows], names
+        return data.read_csv(path)
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        if exc.errno is not None:  # the system's error, not read_csv's own message
+            raise
+        raise CLIError(f"--data {exc}") from None
 
 
 def _csv_dataset(path: str, task: str) -> Dataset:
-    X, targets, names = read_csv(path)
+    X, targets, names = _read_csv(path)
     integral = all(t == int(t) for t in targets)
     distinct = sorted(set(targets))
     if task == "auto":

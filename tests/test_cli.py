@@ -467,14 +467,6 @@ def test_search_on_a_dask_cluster_matches_the_local_table(tmp_path):
 # ---- helpers, in process --------------------------------------------------------------------
 
 
-def test_read_csv_without_header_names_columns_and_skips_comments(tmp_path):
-    path = tmp_path / "d.csv"
-    path.write_text("\ufeff# made by hand\n1, 2.5, 0\n\n-1,1e-3,1\n")  # a BOM, spaces, blanks
-    X, y, names = cli.read_csv(path)
-    assert X == [[1.0, 2.5], [-1.0, 0.001]] and y == [0.0, 1.0]
-    assert names == ["x0", "x1", "target"]
-
-
 @pytest.mark.parametrize(
     "targets, task, classes",
     [([0, 1, 1, 0], "binary", [0, 1]), ([3, 1, 2, 1], "multiclass", [1, 2, 3]),
