@@ -69,7 +69,6 @@ __all__ = [
     "MLPBuilder",
     "cv_splits",
     "trial_seed",
-    "parse_grid",
     "format_table",
 ]
 
@@ -1122,7 +1121,7 @@ def random_search(
     )
 
 
-# ---- a ready-made build, the CLI's grid syntax and its table ------------------------------------
+# ---- a ready-made build and the table of results ---------------------------------------------
 
 
 class MLPBuilder:
@@ -1195,67 +1194,6 @@ class MLPBuilder:
 
     def __repr__(self) -> str:
         return f"MLPBuilder(nin={self.nin}, nout={self.nout}, defaults={self.defaults})"
-
-
-def _parse_item(item: str, token: str) -> Any:
-    if not item:
-        raise ValueError(f"parse_grid: empty value in {token!r}")
-    for kind in (int, float):
-        try:
-            return kind(item)
-        except ValueError:
-            pass
-    words = {"true": True, "false": False, "none": None}
-    return words.get(item.lower(), item)
-
-
-def parse_grid(text: str) -> dict[str, list[Any]]:
-    """Read the command line's grid, ``"lr=0.1,0.03,0.01 hidden=8;16,16"``, into a dict.
-
-    Space-separated ``name=values``. Values are separated by commas, unless the list contains a
-    ``;``: then ``;`` separates the values and each is a tuple of its comma-separated items
-    (``hidden=8;16,16`` tries ``(8,)`` and ``(16, 16)``; ``hidden=16,16;`` only ``(16, 16)``).
-    Items read as int, float, ``true``/``false``, ``none``, or else stay strings.
-
-    >>> parse_grid("lr=0.1,0.03,0.01 hidden=8;16,16")
-    {'lr': [0.1, 0.03, 0.01], 'hidden': [(8,), (16, 16)]}
-    >>> parse_grid("activation=relu,tanh epochs=20")
-    {'activation': ['relu', 'tanh'], 'epochs': [20]}
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"parse_grid: expected a string, got {type(text).__name__}")
-    grid: dict[str, list[Any]] = {}
-    for token in text.split():
-        name, eq, values = token.partition("=")
-        if not eq or not name:
-            raise ValueError(
-                f"parse_grid: expected name=value[,value...] (e.g. lr=0.1,0.01), got {token!r}"
-            )
-        if not name.isidentifier():
-            raise ValueError(f"parse_grid: {name!r} in {token!r} is not a parameter name")
-        if name in grid:
-            raise ValueError(
-                f"parse_grid: {name!r} is given twice; list all its values once ({name}=a,b)"
-            )
-        if not values:
-            raise ValueError(f"parse_grid: no values for {name!r} in {token!r}")
-        if ";" in values:
-            parts = values.split(";")
-            if parts[-1] == "":
-                parts.pop()  # a trailing ';' marks a single tuple: hidden=16,16;
-            parsed = [tuple(_parse_item(i, token) for i in part.split(",")) for part in parts]
-        else:
-            parsed = [_parse_item(i, token) for i in values.split(",")]
-        seen: list[Any] = []
-        for v in parsed:
-            if v in seen:
-                hint = f" (for the single list write {name}={values};)" if ";" not in values else ""
-                raise ValueError(f"parse_grid: {name!r} lists {v!r} twice in {token!r}{hint}")
-            seen.append(v)
-        grid[name] = parsed
-    if not grid:
-        raise ValueError("parse_grid: the grid is empty; expected e.g. \"lr=0.1,0.01 hidden=8;16\"")
-    return grid
 
 
 def _text(value: Any) -> str:

@@ -201,10 +201,11 @@ def parse_expression(text: str, variables: Mapping[str, float | Value]) -> tuple
     (-0.7616, ['b', 'w', 'x'])
     >>> parse_expression("2 ** -x", {"x": 1})[0].data
     0.5
-    >>> parse_expression("x +* 2", {"x": 1.0})
-    Traceback (most recent call last):
-    ...
-    nn.expression.ExpressionError: expected a number, a variable or '(' but found '*' at column 4
+    >>> try:
+    ...     parse_expression("x +* 2", {"x": 1.0})
+    ... except ExpressionError as exc:  # a ValueError whose message points at the column
+    ...     print(exc)
+    expected a number, a variable or '(' but found '*' at column 4
       x +* 2
          ^
     """
