@@ -44,19 +44,22 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "GradientFlowWarning",
+    "make_optimizer",
+    "make_scheduler",
     "LOSSES",
     "OPTIMIZERS",
+    "SCHEDULES",
 ]
 
 LOSSES: dict[str, Callable[..., Any]] = {
+    "hinge": losses.hinge_loss,
+    "bce_with_logits": losses.binary_cross_entropy_with_logits,
+    "bce": losses.binary_cross_entropy,
+    "cross_entropy": losses.cross_entropy,
     "mse": losses.mse_loss,
     "l1": losses.l1_loss,
-    "bce": losses.binary_cross_entropy,
-    "bce_with_logits": losses.binary_cross_entropy_with_logits,
-    "cross_entropy": losses.cross_entropy,
-    "hinge": losses.hinge_loss,
 }
-"""Loss functions by the name ``fit(loss=...)`` accepts."""
+"""Loss functions by the name ``fit(loss=...)`` (and ``chainrule --loss``) accepts."""
 
 OPTIMIZERS: dict[str, tuple[type, float]] = {
     "sgd": (optim.SGD, 0.1),
@@ -64,6 +67,9 @@ OPTIMIZERS: dict[str, tuple[type, float]] = {
     "adamw": (optim.AdamW, 0.01),
 }
 """Optimisers by name, with the learning rate used when ``lr`` is not given."""
+
+SCHEDULES = ("constant", "step", "exponential", "cosine", "linear")
+"""Learning-rate schedules by name, for ``make_scheduler``."""
 
 VANISHING, EXPLODING = 1e-6, 1e3  # a layer's gradient norm relative to the output layer's
 
@@ -284,6 +290,78 @@ def _as_floats(output: Any) -> Any:
     return float(output)
 
 
+# ---- optimisers and schedules by name (fit and the chainrule command build them here) ----------
+
+
+def make_optimizer(name: str, params: Any, lr: float | None = None, **options: Any) -> Any:
+    """The optimiser ``name`` ("sgd", "adam" or "adamw") on ``params``.
+
+    ``lr`` defaults to the name's entry in ``OPTIMIZERS`` (0.1 for sgd, 0.01 for adam and
+    adamw); ``options`` go to the optimiser as they are (``momentum``, ``nesterov``,
+    ``weight_decay``, ``betas``, ...).
+
+    >>> from autograd import Value
+    >>> opt = make_optimizer("sgd", [Value(1.0)], momentum=0.9)
+    >>> type(opt).__name__, opt.defaults["lr"], opt.defaults["momentum"]
+    ('SGD', 0.1, 0.9)
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)} "
+            "or pass an optimizer instance"
+        )
+    cls, default_lr = OPTIMIZERS[name]
+    return cls(params, lr=default_lr if lr is None else lr, **options)
+
+
+def make_scheduler(
+    name: str,
+    opt: Any,
+    epochs: int,
+    *,
+    gamma: float | None = None,
+    step_size: int | None = None,
+    warmup: int | None = None,
+) -> Any:
+    """The learning-rate schedule ``name`` (one of ``SCHEDULES``) for ``opt``, stepped once
+    per epoch of ``epochs``; None for "constant" without a warm-up.
+
+    - "step": lr <- lr * gamma (0.1) every ``step_size`` epochs (a third of them by default);
+    - "exponential": lr <- lr * gamma (0.95) every epoch;
+    - "cosine": from lr down to 0 along half a cosine;
+    - "linear": from lr down to gamma * lr (gamma 0.1) in a straight line.
+
+    ``warmup``: first raise the rate linearly over this many epochs (``optim.LinearWarmup``);
+    the schedule then runs over the epochs left. A schedule ignores the options it has no use
+    for.
+
+    >>> from autograd import Value
+    >>> opt = make_optimizer("sgd", [Value(1.0)], lr=1.0)
+    >>> sched, lrs = make_scheduler("step", opt, epochs=6, gamma=0.5), []
+    >>> for _ in range(6):
+    ...     lrs.append(opt.param_groups[0]["lr"]); sched.step()
+    >>> lrs
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+    after_warmup = max(1, epochs - (warmup or 0))
+    sched = None
+    if name == "step":
+        step_size = step_size or max(1, after_warmup // 3)
+        sched = optim.StepLR(opt, step_size=step_size, gamma=0.1 if gamma is None else gamma)
+    elif name == "exponential":
+        sched = optim.ExponentialLR(opt, gamma=0.95 if gamma is None else gamma)
+    elif name == "cosine":
+        sched = optim.CosineAnnealingLR(opt, T_max=after_warmup)
+    elif name == "linear":
+        end = 0.1 if gamma is None else gamma
+        sched = optim.LinearLR(opt, start_factor=1.0, end_factor=end, total_iters=after_warmup)
+    if warmup:
+        sched = optim.LinearWarmup(opt, warmup_steps=warmup, after=sched)
+    return sched
+
+
 # ---- argument checks ----------------------------------------------------------------------------
 
 
@@ -329,15 +407,10 @@ def _compute_loss(
     return out
 
 
-def _make_optimizer(model: Module, optimizer: Any, lr: float | None) -> Any:
+def _fit_optimizer(model: Module, optimizer: Any, lr: float | None) -> Any:
+    """fit's optimizer: built by make_optimizer from a name, or an instance checked."""
     if isinstance(optimizer, str):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)} "
-                "or pass an optimizer instance"
-            )
-        cls, default_lr = OPTIMIZERS[optimizer]
-        return cls(model.parameters(), lr=default_lr if lr is None else lr)
+        return make_optimizer(optimizer, model.parameters(), lr)
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "param_groups")):
         raise TypeError(
             f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an optimizer from nn.optim, "
@@ -350,7 +423,8 @@ def _make_optimizer(model: Module, optimizer: Any, lr: float | None) -> Any:
     return optimizer
 
 
-def _make_scheduler(scheduler: Any, opt: Any) -> Any:
+def _fit_scheduler(scheduler: Any, opt: Any) -> Any:
+    """fit's schedule: None, a schedule on ``opt``, or a function of ``opt`` returning one."""
     if scheduler is None:
         return None
     if not hasattr(scheduler, "step") and callable(scheduler):
@@ -594,8 +668,8 @@ def fit(
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every epoch.
 
-    - ``loss``: a name in ``LOSSES`` ("mse", "l1", "bce", "bce_with_logits",
-      "cross_entropy", "hinge") or ``callable(preds, targets) -> Value``.
+    - ``loss``: a name in ``LOSSES`` ("hinge", "bce_with_logits", "bce", "cross_entropy",
+      "mse", "l1") or ``callable(preds, targets) -> Value``.
     - ``optimizer``: an optimizer from ``nn.optim`` built on ``model.parameters()``, or a
       name ("sgd", "adam", "adamw") with ``lr`` (default 0.1 for sgd, 0.01 for adam/adamw).
     - ``batch_size``: None trains on the whole set each epoch (one step per epoch); otherwise
@@ -651,8 +725,8 @@ def fit(
         _check_data(val_data[0], val_data[1], "fit: val_data")
     loss_name, loss_fn = _loss_function(loss)
     metric_fns = _metric_functions(metrics)
-    opt = _make_optimizer(model, optimizer, lr)
-    sched = _make_scheduler(scheduler, opt)
+    opt = _fit_optimizer(model, optimizer, lr)
+    sched = _fit_scheduler(scheduler, opt)
     cbs = list(callbacks)
     for cb in cbs:
         if not (hasattr(cb, "on_epoch_end") or callable(cb)):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import data
+from ..train import LOSSES
 from .common import CLIError
 
 DATASETS = {
@@ -20,7 +21,6 @@ DATASETS = {
     "iris": ("multiclass", 0.0, "Fisher's 150 flowers: 4 measurements, 3 species"),
     "sine": ("regression", 0.1, "y = sin(x) + noise on [-pi, pi]"),
 }
-LOSS_CHOICES = ("hinge", "bce_with_logits", "bce", "cross_entropy", "mse", "l1")
 MAX_CLASSES = 20  # integer targets with more distinct values than this are a regression
 
 
@@ -182,16 +182,28 @@ def check_loss(loss: str, ds: Dataset) -> None:
     ...
     nn.cli.common.CLIError: --loss hinge does not fit toy (3-class classification); use one of ...
     """
-    allowed = {
-        "binary": ("hinge", "bce_with_logits", "bce", "cross_entropy", "mse", "l1"),
-        "multiclass": ("cross_entropy", "mse", "l1"),
-        "regression": ("mse", "l1"),
-    }[ds.task]
+    allowed = losses_for(ds.task)
     if loss not in allowed:
         raise CLIError(
             f"--loss {loss} does not fit {ds.name} ({task_words(ds)}); use one of "
             f"{', '.join(allowed)}"
         )
+
+
+def losses_for(task: str) -> list[str]:
+    """The losses that can train on a task, in the order of ``nn.train.LOSSES``.
+
+    A loss on one output (hinge, bce, bce_with_logits) separates two classes only; a
+    regression has no classes to score, so mse or l1.
+
+    >>> losses_for("multiclass"), losses_for("regression")
+    (['cross_entropy', 'mse', 'l1'], ['mse', 'l1'])
+    """
+    if task == "regression":
+        return [name for name in LOSSES if name in ("mse", "l1")]
+    if task == "multiclass":
+        return [name for name in LOSSES if name not in ("hinge", "bce", "bce_with_logits")]
+    return list(LOSSES)
 
 
 def task_words(ds: Dataset) -> str:

@@ -6,9 +6,10 @@ import argparse
 import math
 from typing import Any
 
+from ..train import LOSSES, OPTIMIZERS, SCHEDULES
 from . import demo, graph, search, train
 from .common import PROG
-from .datasets import DATASETS, LOSS_CHOICES
+from .datasets import DATASETS
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 
@@ -80,8 +81,8 @@ def _add_train(sub: Any) -> None:
     g.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD)")
     g.add_argument("--weight-decay", type=_float_in(0.0), default=None,
                    help="the optimiser's weight decay (default: 0; adamw: 0.01)")
-    g.add_argument("--schedule", choices=("constant", "step", "exponential", "cosine", "linear"),
-                   default="constant", help="learning-rate schedule, stepped each epoch")
+    g.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                   help="learning-rate schedule, stepped each epoch")
     g.add_argument("--gamma", type=_float_in(0.0, low_open=True), default=None,
                    help="step: factor every --step-size epochs (0.1); exponential: factor per "
                    "epoch (0.95); linear: final factor (0.1)")
@@ -190,12 +191,12 @@ def _add_model_args(p: argparse.ArgumentParser, search: bool = False) -> None:
     g.add_argument("--dropout", type=_float_in(0.0, 1.0), default=None,
                    help="dropout after each hidden layer while training (default: 0)")
     g = p.add_argument_group("training" + (" (defaults for the grid)" if search else ""))
-    g.add_argument("--loss", choices=LOSS_CHOICES, default=None,
+    g.add_argument("--loss", choices=list(LOSSES), default=None,
                    help="default: bce_with_logits (2 classes), cross_entropy (more), mse")
-    g.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adam",
+    g.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam",
                    help="default: adam")
     g.add_argument("--lr", type=_float_in(0.0, low_open=True), default=None,
-                   help="learning rate (default: 0.05 for adam/adamw, 0.1 for sgd)")
+                   help=f"learning rate (default: {_default_lrs()})")
     g.add_argument("--epochs", type=_int_at_least(1), default=30 if search else 100,
                    help=f"passes over the data (default: {30 if search else 100})")
     g.add_argument("--batch-size", type=_int_at_least(1), default=None,
@@ -204,6 +205,14 @@ def _add_model_args(p: argparse.ArgumentParser, search: bool = False) -> None:
                    help="add l2 * sum(p^2) to the loss (micrograd's demo: 1e-4)")
     g.add_argument("--clip-grad-norm", type=_float_in(0.0, low_open=True), default=None,
                    help="clip the gradients' total norm to this before each step")
+
+
+def _default_lrs() -> str:
+    """The default learning rates of ``OPTIMIZERS``: "0.1 for sgd, 0.01 for adam/adamw"."""
+    names: dict[float, list[str]] = {}
+    for name, (_, lr) in OPTIMIZERS.items():
+        names.setdefault(lr, []).append(name)
+    return ", ".join(f"{lr:g} for {'/'.join(group)}" for lr, group in names.items())
 
 
 def _version() -> str:

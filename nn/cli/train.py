@@ -10,11 +10,11 @@ from typing import Any
 
 from autograd import Value
 
-from .. import data, optim
+from .. import data
 from ..layers import MLP
 from ..module import load_model
 from ..plot import plot_gradient_flow, plot_history
-from ..train import EarlyStopping, evaluate, fit
+from ..train import EarlyStopping, evaluate, fit, make_optimizer, make_scheduler
 from .common import PROG, CLIError, percent, require_matplotlib, require_tqdm
 from .datasets import (
     DATASETS,
@@ -124,46 +124,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _make_optimizer(args: argparse.Namespace, params: list[Value]) -> Any:
+    """--optimizer with --lr, --momentum, --nesterov and --weight-decay; unset flags leave the
+    optimiser's defaults (AdamW's weight decay is 0.01, the others' 0)."""
     name = args.optimizer
     if name != "sgd" and (args.momentum is not None or args.nesterov):
         raise CLIError(f"--momentum and --nesterov apply to --optimizer sgd, not {name}")
-    lr = args.lr if args.lr is not None else {"sgd": 0.1, "adam": 0.05, "adamw": 0.05}[name]
-    wd = args.weight_decay
-    if name == "sgd":
-        momentum = args.momentum or 0.0
-        if args.nesterov and momentum == 0:
-            raise CLIError("--nesterov needs --momentum > 0")
-        return optim.SGD(params, lr=lr, momentum=momentum, nesterov=args.nesterov,
-                         weight_decay=wd or 0.0)
-    if name == "adam":
-        return optim.Adam(params, lr=lr, weight_decay=wd or 0.0)
-    return optim.AdamW(params, lr=lr, weight_decay=0.01 if wd is None else wd)
+    if args.nesterov and not args.momentum:
+        raise CLIError("--nesterov needs --momentum > 0")
+    flags = {"momentum": args.momentum, "nesterov": args.nesterov or None,
+             "weight_decay": args.weight_decay}
+    options = {key: value for key, value in flags.items() if value is not None}
+    return make_optimizer(name, params, args.lr, **options)
 
 
 def _make_scheduler(args: argparse.Namespace, opt: Any) -> Any:
-    kind, epochs = args.schedule, args.epochs
-    after_warmup = max(1, epochs - (args.warmup or 0))
-    sched = None
-    if kind == "step":
-        gamma = 0.1 if args.gamma is None else args.gamma
-        sched = optim.StepLR(opt, step_size=args.step_size or max(1, after_warmup // 3),
-                             gamma=gamma)
-    elif kind == "exponential":
-        sched = optim.ExponentialLR(opt, gamma=0.95 if args.gamma is None else args.gamma)
-    elif kind == "cosine":
-        sched = optim.CosineAnnealingLR(opt, T_max=after_warmup)
-    elif kind == "linear":
-        end = 0.1 if args.gamma is None else args.gamma
-        if not 0 < end <= 1:
-            raise CLIError(
-                f"--schedule linear: --gamma (the final lr factor) must be in (0, 1], got {end}"
-            )
-        sched = optim.LinearLR(opt, start_factor=1.0, end_factor=end, total_iters=after_warmup)
-    elif args.gamma is not None or args.step_size is not None:
+    """--schedule with --gamma, --step-size and --warmup, once the flags fit together."""
+    gamma = args.gamma
+    if args.schedule == "linear" and gamma is not None and not 0 < gamma <= 1:
+        raise CLIError(
+            f"--schedule linear: --gamma (the final lr factor) must be in (0, 1], got {gamma}"
+        )
+    if args.schedule == "constant" and (gamma is not None or args.step_size is not None):
         raise CLIError("--gamma and --step-size need --schedule step, exponential or linear")
-    if args.warmup:
-        sched = optim.LinearWarmup(opt, warmup_steps=args.warmup, after=sched)
-    return sched
+    return make_scheduler(args.schedule, opt, args.epochs, gamma=gamma,
+                          step_size=args.step_size, warmup=args.warmup)
 
 
 def _split(args: argparse.Namespace, ds: Dataset, y: list) -> tuple[list, list, list, list]:
