@@ -1,4 +1,4 @@
-"""Figures for training: loss curves, decision boundaries, gradient flow, activations.
+"""Figures for training: loss curves, decision boundaries, gradient flow, activations, searches.
 
 Each function returns a matplotlib ``Figure`` and works headless (any backend, Agg included).
 In Jupyter the figure shows once, whether the call ends the cell or not; in a script use
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "plot_decision_boundary",
     "plot_gradient_flow",
     "plot_activation",
+    "plot_search",
     "new_figure",
 ]
 
@@ -195,10 +197,6 @@ def plot_history(history: Any, title: str | None = None) -> Any:
 # ---- decision boundary ------------------------------------------------------------------
 
 
-def _single(o: Any) -> Any:
-    return o[0] if isinstance(o, (list, tuple)) else o
-
-
 def plot_decision_boundary(
     model: Callable[[list[float]], Any],
     X: Sequence[Sequence[Any]],
@@ -226,47 +224,18 @@ def plot_decision_boundary(
     >>> len(fig.axes[0].collections) >= 2       # the regions and the points
     True
     """
-    points = [[float(a) for a in row] for row in X]
-    labels = [float(t) for t in y]
-    if not points or any(len(p) != 2 for p in points):
-        raise ValueError("plot_decision_boundary: X must be a non-empty list of 2-D points")
-    if len(labels) != len(points):
-        raise ValueError(
-            f"plot_decision_boundary: X has {len(points)} points but y has {len(labels)} labels"
-        )
-    if not (isinstance(resolution, int) and resolution >= 2):
-        raise ValueError(
-            f"plot_decision_boundary: resolution must be an int >= 2, got {resolution!r}"
-        )
+    points, labels = _points_and_labels(X, y, resolution)
     x0s = [p[0] for p in points]
     x1s = [p[1] for p in points]
     lo0, hi0 = min(x0s) - margin, max(x0s) + margin
     lo1, hi1 = min(x1s) - margin, max(x1s) + margin
     g0 = [lo0 + (hi0 - lo0) * i / (resolution - 1) for i in range(resolution)]
     g1 = [lo1 + (hi1 - lo1) * j / (resolution - 1) for j in range(resolution)]
-
-    was_training = getattr(model, "training", None)
-    if was_training and hasattr(model, "eval"):
-        model.eval()  # dropout off while we look at what the model learned
-    try:
-        with no_grad():
-            outputs = [[model([a, b]) for a in g0] for b in g1]
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-
+    outputs = _outputs_on_grid(model, g0, g1)
     classes = sorted(set(labels))
     first = outputs[0][0]
     multi = isinstance(first, (list, tuple)) and len(first) > 1
-    if multi:
-        # argmax over the outputs; output k is class k
-        region = [[argmax([float(v) for v in o]) for o in row] for row in outputs]
-        n_regions = max(len(first), len(classes))
-        score = None
-    else:
-        score = [[float(_single(o)) for o in row] for row in outputs]
-        region = [[1 if s > threshold else 0 for s in row] for row in score]
-        n_regions = 2
+    region, score, n_regions = _regions(outputs, multi, len(classes), threshold)
 
     plt = _pyplot()
     from matplotlib.colors import ListedColormap
@@ -279,14 +248,7 @@ def plot_decision_boundary(
     ax.contourf(g0, g1, region, levels=levels, cmap=cmap, alpha=0.25)
     if score is not None and min(map(min, score)) < threshold < max(map(max, score)):
         ax.contour(g0, g1, score, levels=[threshold], colors="k", linewidths=1.0)
-    # a point's colour is its class: for two classes, the larger label is the positive side;
-    # a single label is placed by the same rule as the regions, label > threshold
-    if multi:
-        point_class = [int(t) for t in labels]
-    elif len(classes) == 1:
-        point_class = [1 if t > threshold else 0 for t in labels]
-    else:
-        point_class = [1 if t == classes[-1] else 0 for t in labels]
+    point_class = _point_classes(labels, classes, multi, threshold)
     ax.scatter(
         x0s,
         x1s,
@@ -304,6 +266,65 @@ def plot_decision_boundary(
     if own:
         fig.tight_layout()
     return fig
+
+
+def _points_and_labels(
+    X: Sequence[Sequence[Any]], y: Sequence[Any], resolution: Any  # noqa: N803
+) -> tuple[list[list[float]], list[float]]:
+    """The points and labels as floats, after plot_decision_boundary's checks."""
+    points = [[float(a) for a in row] for row in X]
+    labels = [float(t) for t in y]
+    if not points or any(len(p) != 2 for p in points):
+        raise ValueError("plot_decision_boundary: X must be a non-empty list of 2-D points")
+    if len(labels) != len(points):
+        raise ValueError(
+            f"plot_decision_boundary: X has {len(points)} points but y has {len(labels)} labels"
+        )
+    if not (isinstance(resolution, int) and resolution >= 2):
+        raise ValueError(
+            f"plot_decision_boundary: resolution must be an int >= 2, got {resolution!r}"
+        )
+    return points, labels
+
+
+def _outputs_on_grid(model: Callable[[list[float]], Any], g0: list[float], g1: list[float]) -> Any:
+    """The model at every grid point (rows follow g1), under no_grad and in eval mode."""
+    was_training = getattr(model, "training", None)
+    if was_training and hasattr(model, "eval"):
+        model.eval()  # dropout off while we look at what the model learned
+    try:
+        with no_grad():
+            return [[model([a, b]) for a in g0] for b in g1]
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
+
+
+def _regions(
+    outputs: Any, multi: bool, n_classes: int, threshold: float
+) -> tuple[list[list[int]], list[list[float]] | None, int]:
+    """(the class of each grid point, the score where there is one output, how many regions).
+
+    Several outputs: the argmax, output k being class k. One output: class 1 where the score
+    is above ``threshold``.
+    """
+    if multi:
+        region = [[argmax([float(v) for v in o]) for o in row] for row in outputs]
+        return region, None, max(len(outputs[0][0]), n_classes)
+    score = [[float(o[0] if isinstance(o, (list, tuple)) else o) for o in row] for row in outputs]
+    region = [[1 if s > threshold else 0 for s in row] for row in score]
+    return region, score, 2
+
+
+def _point_classes(labels: list[float], classes: list[float], multi: bool,
+                   threshold: float) -> list[int]:
+    """A point's colour is its class: for two classes, the larger label is the positive side;
+    a single label is placed by the same rule as the regions, label > threshold."""
+    if multi:
+        return [int(t) for t in labels]
+    if len(classes) == 1:
+        return [1 if t > threshold else 0 for t in labels]
+    return [1 if t == classes[-1] else 0 for t in labels]
 
 
 # ---- gradient flow ----------------------------------------------------------------------
@@ -482,3 +503,62 @@ def plot_activation(
     if own:
         fig.tight_layout()
     return fig
+
+
+# ---- search results ---------------------------------------------------------------------
+
+
+def plot_search(result: Any) -> Any:
+    """A search's mean score (bars: std over folds) against each parameter: ``result.plot()``.
+
+    ``result`` is what ``nn.search.grid_search`` or ``random_search`` returns. One panel per
+    parameter, every successful trial a point; the best is a red star. Numbers get a numeric
+    axis (logarithmic when they span 100x or more, as learning rates do), anything else one
+    tick per value.
+
+    >>> from nn.search import SearchResult, Trial
+    >>> r = SearchResult([Trial(0, {"lr": 0.1, "act": "relu"}, [0.6, 0.8]),
+    ...                   Trial(1, {"lr": 0.01, "act": "tanh"}, [0.7, 0.7])])
+    >>> fig = plot_search(r)
+    >>> [ax.get_xlabel() for ax in fig.axes], fig.axes[0].get_ylabel()
+    (['lr', 'act'], 'accuracy (higher is better)')
+    """
+    good = [t for t in result.trials if t.ok]
+    if not good:
+        raise ValueError("SearchResult.plot: no trial finished without an error")
+    names = list(dict.fromkeys(name for t in good for name in t.params))
+    if not names:
+        raise ValueError("SearchResult.plot: the trials have no parameters to plot against")
+    fig, axes = new_figure(1, len(names), figsize=(3.6 * len(names), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        _score_against(ax, name, [t for t in good if name in t.params], result.best_trial)
+    better = "higher" if result.greater_is_better else "lower"
+    axes[0][0].set_ylabel(f"{result.scoring} ({better} is better)")
+    fig.suptitle(f"{result.kind}: {len(result.trials)} trials, {result.n_splits} split(s)")
+    fig.tight_layout()
+    return fig
+
+
+def _score_against(ax: Any, name: str, trials: list[Any], best: Any) -> None:
+    """One panel of plot_search: each trial's mean score against its value of ``name``."""
+    values = [t.params[name] for t in trials]
+    numeric = all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+        for v in values
+    )
+    if numeric:
+        xs = [float(v) for v in values]
+        if min(xs) > 0 and max(xs) >= 100 * min(xs):
+            ax.set_xscale("log")
+    else:
+        texts = [t.param_text(name) for t in trials]
+        labels = list(dict.fromkeys(texts))
+        xs = [float(labels.index(text)) for text in texts]
+        ax.set_xticks(range(len(labels)), labels)
+    ys = [t.mean_score for t in trials]
+    ax.errorbar(xs, ys, yerr=[t.std_score for t in trials], fmt="o", alpha=0.7, capsize=3)
+    for x, t in zip(xs, trials):
+        if t is best:
+            ax.plot([x], [t.mean_score], marker="*", color="red", markersize=14, ls="")
+    ax.set_xlabel(name)
+    ax.grid(alpha=0.3)

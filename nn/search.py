@@ -728,7 +728,8 @@ class SearchResult:
 
         One panel per parameter, every successful trial a point; the best is a red star.
         Numbers get a numeric axis (logarithmic when they span 100x or more, as learning
-        rates do), anything else one tick per value. Needs ``pip install "chainrule[plot]"``.
+        rates do), anything else one tick per value. Drawn by ``nn.plot.plot_search``; needs
+        ``pip install "chainrule[plot]"``.
 
         >>> r = SearchResult([Trial(0, {"lr": 0.1, "act": "relu"}, [0.6, 0.8]),
         ...                   Trial(1, {"lr": 0.01, "act": "tanh"}, [0.7, 0.7])])
@@ -736,44 +737,9 @@ class SearchResult:
         >>> [ax.get_xlabel() for ax in fig.axes]
         ['lr', 'act']
         """
-        good = [t for t in self.trials if t.ok]
-        if not good:
-            raise ValueError("SearchResult.plot: no trial finished without an error")
-        names = list(dict.fromkeys(name for t in good for name in t.params))
-        if not names:
-            raise ValueError("SearchResult.plot: the trials have no parameters to plot against")
-        from .plot import new_figure  # matplotlib is imported there, with the install hint
+        from .plot import plot_search  # matplotlib is imported there, with the install hint
 
-        fig, axes = new_figure(1, len(names), figsize=(3.6 * len(names), 3.2), squeeze=False)
-        best = self.best_trial
-        for ax, name in zip(axes[0], names):
-            trials = [t for t in good if name in t.params]
-            values = [t.params[name] for t in trials]
-            numeric = all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-                for v in values
-            )
-            if numeric:
-                xs = [float(v) for v in values]
-                if min(xs) > 0 and max(xs) >= 100 * min(xs):
-                    ax.set_xscale("log")
-            else:
-                texts = [t.param_text(name) for t in trials]
-                labels = list(dict.fromkeys(texts))
-                xs = [float(labels.index(text)) for text in texts]
-                ax.set_xticks(range(len(labels)), labels)
-            ys = [t.mean_score for t in trials]
-            ax.errorbar(xs, ys, yerr=[t.std_score for t in trials], fmt="o", alpha=0.7, capsize=3)
-            for x, t in zip(xs, trials):
-                if t is best:
-                    ax.plot([x], [t.mean_score], marker="*", color="red", markersize=14, ls="")
-            ax.set_xlabel(name)
-            ax.grid(alpha=0.3)
-        better = "higher" if self.greater_is_better else "lower"
-        axes[0][0].set_ylabel(f"{self.scoring} ({better} is better)")
-        fig.suptitle(f"{self.kind}: {len(self.trials)} trials, {self.n_splits} split(s)")
-        fig.tight_layout()
-        return fig
+        return plot_search(self)
 
     def __repr__(self) -> str:
         done = f"{len(self.trials)} trials"
