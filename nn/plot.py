@@ -140,7 +140,30 @@ def plot_history(history: Any, title: str | None = None) -> Any:
     records = _records(history)
     if not records:
         raise ValueError("plot_history: the history is empty (no epochs recorded)")
-    panels = []
+    panels = _history_panels(records)
+    if not panels:
+        raise ValueError(
+            "plot_history: nothing to plot; expected per-epoch 'loss', 'accuracy' or 'lr', "
+            f"got keys {sorted(records[0])}"
+        )
+    fig, axes = new_figure(
+        len(panels), 1, sharex=True, figsize=(6.4, 2.2 * len(panels) + 0.6), squeeze=False
+    )
+    for ax, (name, series) in zip(axes[:, 0], panels):
+        _history_panel(ax, name, series)
+    axes[-1, 0].set_xlabel("epoch")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+Series = list[tuple[str, list[float], list[float]]]  # (key, epochs, values) per curve
+
+
+def _history_panels(records: list[Mapping[str, Any]]) -> list[tuple[str, Series]]:
+    """The panels with something to show: loss, accuracy, lr (unless it stayed constant)."""
+    panels: list[tuple[str, Series]] = []
     for name, keys in (
         ("loss", ("loss", "val_loss")),
         ("accuracy", ("accuracy", "val_accuracy")),
@@ -152,46 +175,39 @@ def plot_history(history: Any, title: str | None = None) -> Any:
             continue  # a constant learning rate says nothing: no panel for it
         if series:
             panels.append((name, series))
-    if not panels:
-        raise ValueError(
-            "plot_history: nothing to plot; expected per-epoch 'loss', 'accuracy' or 'lr', "
-            f"got keys {sorted(records[0])}"
+    return panels
+
+
+_STYLES = {"loss": "C0", "val_loss": "C1", "accuracy": "C0", "val_accuracy": "C1", "lr": "C2"}
+_LABELS = {"loss": "train", "val_loss": "validation", "accuracy": "train",
+           "val_accuracy": "validation", "lr": "learning rate"}
+
+
+def _history_panel(ax: Any, name: str, series: Series) -> None:
+    """One panel of plot_history: its curves, on a log axis where they span a wide range."""
+    for key, xs, ys in series:
+        marker = "o" if len(xs) < 20 else None
+        ax.plot(
+            xs,
+            ys,
+            color=_STYLES[key],
+            label=_LABELS[key],
+            marker=marker,
+            markersize=3,
+            drawstyle="steps-post" if key == "lr" else "default",  # lr changes in steps
         )
-    fig, axes = new_figure(
-        len(panels), 1, sharex=True, figsize=(6.4, 2.2 * len(panels) + 0.6), squeeze=False
-    )
-    styles = {"loss": "C0", "val_loss": "C1", "accuracy": "C0", "val_accuracy": "C1", "lr": "C2"}
-    labels = {"loss": "train", "val_loss": "validation", "accuracy": "train"}
-    labels.update(val_accuracy="validation", lr="learning rate")
-    for ax, (name, series) in zip(axes[:, 0], panels):
-        for key, xs, ys in series:
-            marker = "o" if len(xs) < 20 else None
-            ax.plot(
-                xs,
-                ys,
-                color=styles[key],
-                label=labels[key],
-                marker=marker,
-                markersize=3,
-                drawstyle="steps-post" if key == "lr" else "default",  # lr changes in steps
-            )
-        ax.set_ylabel(name)
-        ax.grid(True, alpha=0.3)
-        if name == "lr":
-            lrs = [y for _, _, ys in series for y in ys if y > 0]
-            if lrs and max(lrs) > 10 * min(lrs):
-                ax.set_yscale("log")
-        if name == "loss":
-            losses = [y for _, _, ys in series for y in ys]
-            if losses and min(losses) > 0 and max(losses) > 100 * min(losses):
-                ax.set_yscale("log")  # losses that fall by orders of magnitude
-        if len(series) > 1:
-            ax.legend(loc="best", fontsize="small")
-    axes[-1, 0].set_xlabel("epoch")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    ax.set_ylabel(name)
+    ax.grid(True, alpha=0.3)
+    if name == "lr":
+        lrs = [y for _, _, ys in series for y in ys if y > 0]
+        if lrs and max(lrs) > 10 * min(lrs):
+            ax.set_yscale("log")
+    if name == "loss":
+        losses = [y for _, _, ys in series for y in ys]
+        if losses and min(losses) > 0 and max(losses) > 100 * min(losses):
+            ax.set_yscale("log")  # losses that fall by orders of magnitude
+    if len(series) > 1:
+        ax.legend(loc="best", fontsize="small")
 
 
 # ---- decision boundary ------------------------------------------------------------------
@@ -377,48 +393,9 @@ def plot_gradient_flow(history_or_model: Any, ax: Any = None, title: str | None 
     own = ax is None
     fig, ax = new_figure(figsize=(6.0, 3.8)) if own else (ax.figure, ax)
     if hasattr(history_or_model, "named_parameters"):
-        flow = _flow_from_model(history_or_model)
-        if not flow:
-            raise ValueError("plot_gradient_flow: the model has no parameters")
-        layers = list(flow)
-        values = [flow[k] for k in layers]
-        positive = [v for v in values if v > 0 and math.isfinite(v)]
-        floor = min(positive) / 10 if positive else 1e-12
-        # a zero mean |grad| cannot sit on a log axis: draw it at the floor, marked "0"
-        heights = [v if v > 0 and math.isfinite(v) else floor for v in values]
-        bars = ax.bar(range(len(layers)), heights, color="C0")
-        for bar, v in zip(bars, values):
-            if not (v > 0 and math.isfinite(v)):
-                bar.set_color("C3")
-                ax.annotate(
-                    "0" if v == 0 else str(v),
-                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center",
-                    va="bottom",
-                )
-        ax.set_xticks(range(len(layers)))
-        ax.set_xticklabels(layers, rotation=30 if len(layers) > 6 else 0)
-        ax.set_xlabel("layer (input side first)")
+        _flow_bars(ax, history_or_model)
     else:
-        records = _records(history_or_model)
-        flows = [(r.get("epoch", i + 1), r.get("grad_flow")) for i, r in enumerate(records)]
-        flows = [(e, f) for e, f in flows if f]
-        if not flows:
-            raise ValueError(
-                "plot_gradient_flow: this history has no 'grad_flow' entries; record them "
-                "during training (fit(..., track_grad_flow=True)) or pass the model itself"
-            )
-        layers = []
-        for _, f in flows:
-            for name in f:
-                if name not in layers:
-                    layers.append(name)
-        for k, layer in enumerate(layers):
-            xs = [e for e, f in flows if layer in f and f[layer].get("grad", 0) > 0]
-            ys = [f[layer]["grad"] for e, f in flows if layer in f and f[layer].get("grad", 0) > 0]
-            ax.plot(xs, ys, label=layer, color=f"C{k % 10}", marker="o" if len(xs) < 20 else None)
-        ax.legend(loc="best", fontsize="small")
-        ax.set_xlabel("epoch")
+        _flow_lines(ax, history_or_model)
     ax.set_yscale("log")
     ax.set_ylabel("mean |grad|")
     ax.grid(True, which="both", axis="y", alpha=0.3)
@@ -428,6 +405,55 @@ def plot_gradient_flow(history_or_model: Any, ax: Any = None, title: str | None 
     if own:
         fig.tight_layout()
     return fig
+
+
+def _flow_bars(ax: Any, model: Any) -> None:
+    """One bar per layer: the mean |grad| of its weights now (after backward)."""
+    flow = _flow_from_model(model)
+    if not flow:
+        raise ValueError("plot_gradient_flow: the model has no parameters")
+    layers = list(flow)
+    values = [flow[k] for k in layers]
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    floor = min(positive) / 10 if positive else 1e-12
+    # a zero mean |grad| cannot sit on a log axis: draw it at the floor, marked "0"
+    heights = [v if v > 0 and math.isfinite(v) else floor for v in values]
+    bars = ax.bar(range(len(layers)), heights, color="C0")
+    for bar, v in zip(bars, values):
+        if not (v > 0 and math.isfinite(v)):
+            bar.set_color("C3")
+            ax.annotate(
+                "0" if v == 0 else str(v),
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+            )
+    ax.set_xticks(range(len(layers)))
+    ax.set_xticklabels(layers, rotation=30 if len(layers) > 6 else 0)
+    ax.set_xlabel("layer (input side first)")
+
+
+def _flow_lines(ax: Any, history: Any) -> None:
+    """One line per layer: its mean |grad| at each epoch fit recorded it."""
+    records = _records(history)
+    flows = [(r.get("epoch", i + 1), r.get("grad_flow")) for i, r in enumerate(records)]
+    flows = [(e, f) for e, f in flows if f]
+    if not flows:
+        raise ValueError(
+            "plot_gradient_flow: this history has no 'grad_flow' entries; record them "
+            "during training (fit(..., track_grad_flow=True)) or pass the model itself"
+        )
+    layers = []
+    for _, f in flows:
+        for name in f:
+            if name not in layers:
+                layers.append(name)
+    for k, layer in enumerate(layers):
+        xs = [e for e, f in flows if layer in f and f[layer].get("grad", 0) > 0]
+        ys = [f[layer]["grad"] for e, f in flows if layer in f and f[layer].get("grad", 0) > 0]
+        ax.plot(xs, ys, label=layer, color=f"C{k % 10}", marker="o" if len(xs) < 20 else None)
+    ax.legend(loc="best", fontsize="small")
+    ax.set_xlabel("epoch")
 
 
 # ---- activations ------------------------------------------------------------------------

@@ -75,7 +75,13 @@ VANISHING, EXPLODING = 1e-6, 1e3  # a layer's gradient norm relative to the outp
 
 
 class GradientFlowWarning(UserWarning):
-    """A layer's gradients are vanishing or exploding relative to the output layer's."""
+    """A layer's gradients are vanishing or exploding relative to the output layer's.
+
+    ``fit`` issues it once per layer; filter it like any UserWarning.
+
+    >>> issubclass(GradientFlowWarning, UserWarning)
+    True
+    """
 
 
 # ---- metrics -------------------------------------------------------------------------------

@@ -44,7 +44,13 @@ _TOKEN = re.compile(
 
 
 class ExpressionError(ValueError):
-    """A syntax error in an expression, with the 1-based column it points at."""
+    """A syntax error in an expression, with the 1-based column it points at.
+
+    >>> print(ExpressionError("unexpected '^'", "x ^ 2", 3))
+    unexpected '^' at column 3
+      x ^ 2
+        ^
+    """
 
     def __init__(self, message: str, text: str, column: int) -> None:
         self.column = column

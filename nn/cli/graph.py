@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 from .common import NO_DOT, CLIError, have_dot, warn
-from .expression import parse_expression
+from .expression import FUNCTIONS, parse_expression
 
-HELP = """\
-Build a small expression out of Values, run backward, print d(expression)/d(variable) for
-every variable, and draw the graph. Numbers, variables, + - * / **, unary minus,
-parentheses, pi, e and the engine's functions: exp log sqrt tanh sigmoid relu leaky_relu
-softplus sin cos abs max min. Parsed by a real parser (never Python's eval); a mistake is
-reported with a caret under its column.
+HELP = textwrap.fill(  # the functions as the expression parser knows them
+    "Build a small expression out of Values, run backward, print d(expression)/d(variable) "
+    "for every variable, and draw the graph. Numbers, variables, + - * / **, unary minus, "
+    f"parentheses, pi, e and the engine's functions: {' '.join(FUNCTIONS)}. Parsed by a real "
+    "parser (never Python's eval); a mistake is reported with a caret under its column.",
+    width=90,
+) + """
 
 -o picks the format by extension: .svg .png .pdf .jpg, or .dot/.gv for the DOT text.
 Drawing needs Graphviz's dot program (apt-get install graphviz, brew install graphviz, or pip

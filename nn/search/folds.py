@@ -74,28 +74,33 @@ def cv_splits(n_samples: int, cv: Any = 3, seed: int = 0) -> list[Split]:
         random.Random(seed).shuffle(order)
         return [(sorted(order[n_val:]), sorted(order[:n_val]))]
     if isinstance(cv, Iterable) and not isinstance(cv, (str, bytes)):
-        splits = []
-        for pair in cv:
-            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise ValueError(
-                    f"cv: expected (train_indices, validation_indices), got {pair!r:.60}"
-                )
-            parts = []
-            for name, part in zip(("train", "validation"), pair):
-                idx = list(part)
-                bad = [i for i in idx if isinstance(i, bool) or not isinstance(i, int)
-                       or not 0 <= i < n_samples]
-                if not idx or bad:
-                    raise ValueError(
-                        f"cv: {name} indices must be a non-empty list of ints in "
-                        f"[0, {n_samples}), got {idx!r:.60}"
-                    )
-                parts.append(idx)
-            splits.append((parts[0], parts[1]))
-        if not splits:
-            raise ValueError("cv: the list of splits is empty")
-        return splits
+        return _given_splits(cv, n_samples)
     raise TypeError(
         f"cv must be an int (folds), a float (validation fraction) or a list of "
         f"(train, validation) index pairs, got {type(cv).__name__} {cv!r:.40}"
     )
+
+
+def _given_splits(cv: Iterable[Any], n_samples: int) -> list[Split]:
+    """``cv`` as given, each pair checked: non-empty lists of row indices in range."""
+    splits = []
+    for pair in cv:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(
+                f"cv: expected (train_indices, validation_indices), got {pair!r:.60}"
+            )
+        parts = []
+        for name, part in zip(("train", "validation"), pair):
+            idx = list(part)
+            bad = [i for i in idx if isinstance(i, bool) or not isinstance(i, int)
+                   or not 0 <= i < n_samples]
+            if not idx or bad:
+                raise ValueError(
+                    f"cv: {name} indices must be a non-empty list of ints in "
+                    f"[0, {n_samples}), got {idx!r:.60}"
+                )
+            parts.append(idx)
+        splits.append((parts[0], parts[1]))
+    if not splits:
+        raise ValueError("cv: the list of splits is empty")
+    return splits
