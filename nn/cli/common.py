@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 PROG = "chainrule"
@@ -45,12 +46,10 @@ def require_matplotlib(command: str) -> None:
 
     >>> require_matplotlib("demo")  # quiet when matplotlib is there
     """
-    try:
-        import matplotlib
-    except ImportError:
-        raise CLIError(
-            f'{command} draws its plots with matplotlib: pip install "chainrule[plot]"'
-        ) from None
+    _require("matplotlib", f'{command} draws its plots with matplotlib: pip install '
+             '"chainrule[plot]"')
+    import matplotlib
+
     matplotlib.use("Agg")  # files only: no window, works without a display
 
 
@@ -59,13 +58,15 @@ def require_tqdm(command: str) -> None:
 
     >>> require_tqdm("demo")  # quiet when tqdm is there
     """
+    _require("tqdm", f'{command} shows a progress bar with tqdm: pip install '
+             '"chainrule[progress]" (or pass --no-progress)')
+
+
+def _require(module: str, message: str) -> None:
     try:
-        import tqdm  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
-        raise CLIError(
-            f'{command} shows a progress bar with tqdm: pip install "chainrule[progress]" '
-            "(or pass --no-progress)"
-        ) from None
+        raise CLIError(message) from None
 
 
 def have_dot() -> bool:

@@ -149,6 +149,21 @@ def load_data(args: argparse.Namespace, stats: dict[str, Any] | None = None) -> 
     return ds
 
 
+def data_and_loss(args: argparse.Namespace) -> tuple[Dataset, str]:
+    """The data the flags name and the loss to train on it: --loss, else the task's default
+    (a CLIError when the loss does not fit the data).
+
+    >>> from nn.cli.parser import build_parser
+    >>> ds, loss = data_and_loss(build_parser().parse_args(["train", "--dataset", "sine"]))
+    >>> ds.task, loss
+    ('regression', 'mse')
+    """
+    ds = load_data(args)
+    loss = args.loss or default_loss(ds.task)
+    check_loss(loss, ds)
+    return ds, loss
+
+
 def _relabel(ds: Dataset, classes: list[Any], path: str) -> Dataset:
     """Map a CSV's targets to the class indices a saved model was trained with."""
     index = {float(c): k for k, c in enumerate(classes)}

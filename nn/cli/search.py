@@ -9,15 +9,7 @@ from typing import Any
 
 from ..search import MLPBuilder, SearchResult, format_table, grid_search, random_search
 from .common import PROG, CLIError, require_matplotlib, require_tqdm
-from .datasets import (
-    Dataset,
-    check_loss,
-    default_loss,
-    load_data,
-    n_outputs,
-    targets,
-    task_words,
-)
+from .datasets import Dataset, check_loss, data_and_loss, n_outputs, targets, task_words
 from .output import Output, check_save_path, save_model, write_json
 
 HELP = """\
@@ -56,9 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_progress:
         require_tqdm("search")
     check_save_path(args.save)
-    ds = load_data(args)
-    loss = args.loss or default_loss(ds.task)
-    _check_losses(loss, grid, ds)
+    ds, loss = data_and_loss(args)
+    _check_grid_losses(loss, grid, ds)
     scoring = args.scoring or ("loss" if ds.task == "regression" else "accuracy")
     if scoring == "accuracy" and ds.task == "regression":
         raise CLIError("--scoring accuracy needs a classification; use --scoring loss")
@@ -86,9 +77,8 @@ def _grid(args: argparse.Namespace) -> dict[str, list[Any]]:
         args.subparser.error(f"--grid: {exc}")
 
 
-def _check_losses(loss: str, grid: dict[str, list[Any]], ds: Dataset) -> None:
-    """The default loss and every loss in the grid fit the data and take the same targets."""
-    check_loss(loss, ds)
+def _check_grid_losses(loss: str, grid: dict[str, list[Any]], ds: Dataset) -> None:
+    """Every loss in the grid fits the data and takes the same targets as ``loss``."""
     if "loss" in grid:
         for candidate in grid["loss"]:
             check_loss(str(candidate), ds)

@@ -20,6 +20,7 @@ from .datasets import (
     DATASETS,
     Dataset,
     check_loss,
+    data_and_loss,
     default_loss,
     load_data,
     n_outputs,
@@ -83,9 +84,7 @@ def run(args: argparse.Namespace) -> int:
         return _evaluate_saved(args, started)
     check_save_path(args.save)
     out = Output(args.out)
-    ds = load_data(args)
-    loss = args.loss or default_loss(ds.task)
-    check_loss(loss, ds)
+    ds, loss = data_and_loss(args)
     hidden = [16, 16] if args.hidden is None else args.hidden
     model = MLP(
         len(ds.X[0]), [*hidden, n_outputs(loss, ds)], activation=args.activation or "relu",
