@@ -1,4 +1,4 @@
-"""fit, evaluate and predict: the training loop, its History, callbacks and gradient-flow checks.
+"""fit, evaluate and predict: the training loop, its metrics, gradient-flow checks and optimisers.
 
 One epoch of ``fit`` is, for each batch (the whole data set when ``batch_size`` is None)::
 
@@ -6,6 +6,10 @@ One epoch of ``fit`` is, for each batch (the whole data set when ``batch_size`` 
     loss.backward(); clip_grad_norm_(...)       # optional
     optimizer.step()                            # under no_grad
     scheduler.step()                            # once per epoch
+
+What fit records (``History``) and whom it tells (``Callback``, ``EarlyStopping``) are in
+``nn.callbacks``; ``make_optimizer`` and ``make_scheduler`` build optimisers and schedules by
+name, for fit and for the ``chainrule`` command.
 
 Speed: the engine creates no reference cycles, so a step's graph is freed by reference
 counting alone and the cyclic garbage collector only wastes time scanning it (most of the
