@@ -44,7 +44,13 @@ _TOKEN = re.compile(
 
 
 class ExpressionError(ValueError):
-    """A syntax error in an expression, with the 1-based column it points at."""
+    """A syntax error in an expression, with the 1-based column it points at.
+
+    >>> print(ExpressionError("unexpected '^'", "x ^ 2", 3))
+    unexpected '^' at column 3
+      x ^ 2
+        ^
+    """
 
     def __init__(self, message: str, text: str, column: int) -> None:
         self.column = column
@@ -201,10 +207,11 @@ def parse_expression(text: str, variables: Mapping[str, float | Value]) -> tuple
     (-0.7616, ['b', 'w', 'x'])
     >>> parse_expression("2 ** -x", {"x": 1})[0].data
     0.5
-    >>> parse_expression("x +* 2", {"x": 1.0})
-    Traceback (most recent call last):
-    ...
-    nn.expression.ExpressionError: expected a number, a variable or '(' but found '*' at column 4
+    >>> try:
+    ...     parse_expression("x +* 2", {"x": 1.0})
+    ... except ExpressionError as exc:  # a ValueError whose message points at the column
+    ...     print(exc)
+    expected a number, a variable or '(' but found '*' at column 4
       x +* 2
          ^
     """
