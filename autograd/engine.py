@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple, Union
 
-from .floats import as_float, power, power_slope, sigmoid
+from .floats import accumulate, as_float, power, power_slope, sigmoid
 
 Scalar = Union["Value", int, float]  # noqa: UP007  (a string forward reference needs Union)
 
@@ -428,9 +428,9 @@ def set_grads(grads: dict[Value, Any]) -> None:
     7.0
     """
     for node, g in grads.items():
-        old = node.grad
-        held = node.is_leaf and old is not None and (isinstance(old, Value) or old != 0.0)
-        node.grad = old + g if held else g if node.requires_grad else None
+        if node.is_leaf:
+            g = accumulate(node.grad, g) if node.requires_grad else None
+        node.grad = g
 
 
 def backpropagate(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
