@@ -185,8 +185,7 @@ class Value:
 
     # ---- derived ops: built from primitives, no derivative code -----------------------------
 
-    def __neg__(self) -> Value:
-        return self * -1.0
+    def __neg__(self) -> Value: return self * -1.0
 
     def __sub__(self, other: Scalar) -> Value:
         if isinstance(other, Value):
@@ -279,10 +278,11 @@ NODE_HOOK: Callable[[Value], Value] | None = None  # no_grad's and detect_anomal
 
 def as_value(x: Any, op: str) -> Value:
     """A Value as it is; a plain number used in ``op`` becomes a leaf (drawn as a constant)."""
+    if type(x) is float:  # (the commonest case first)
+        return make_node(x, None, None, "")
     if isinstance(x, Value):
         return x
-    data = x if type(x) is float else as_float(x, op, "the other operand")
-    return make_node(data, None, None, "")
+    return make_node(as_float(x, op, "the other operand"), None, None, "")
 
 
 # ---- the rules: each primitive's local derivatives ----------------------------------------
