@@ -8,6 +8,7 @@
 7.0
 """
 
+from . import compat  # noqa: F401  (item, detach, format: see compat.py)
 from .compile import CompiledFunction, compile
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
@@ -24,7 +25,7 @@ from .graph import (
 )
 from .modes import RemovableHandle, detect_anomaly, enable_grad, no_grad, use_fast_path
 from .steps import BackwardStep, backward_steps
-from .tracing import TracingError, detach, pick, random_constant, require, where
+from .tracing import TracingError, pick, random_constant, require, where
 
 __all__ = [
     "Value",
@@ -56,7 +57,6 @@ __all__ = [
     "CompiledFunction",
     "TracingError",
     "where",
-    "detach",
     "pick",
     "require",
     "random_constant",

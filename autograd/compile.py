@@ -266,8 +266,9 @@ class _Compiled:
         self.built = built
         plan = built.plan
         self.params = [plan.graph.values[i] for i in plan.params]
-        self.grad_params = [plan.graph.values[i] for i in plan.params if plan.from_root[i]]
-        self.grad_index = [k for k, i in enumerate(plan.params) if plan.from_root[i]]
+        gets_grad = [plan.from_root[i] and plan.to_param[i] for i in plan.params]
+        self.grad_params = [v for v, g in zip(self.params, gets_grad) if g]
+        self.grad_index = [k for k, g in enumerate(gets_grad) if g]
         self.all_grads = len(self.grad_index) == len(self.params)
         self.inputs = [(t.buffer, k) for k, t in enumerate(plan.args) if t is not None]
         self.p, self.gp, self.r = plan.p.buffer, plan.p.grad, plan.r.buffer

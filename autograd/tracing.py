@@ -8,7 +8,7 @@ silently wrong on the next one. The helpers below say what to do instead. Each w
 way whether or not a function is being traced, so library code uses them unconditionally:
 
 - ``where(x >= 0, a, b)``: choose by value, per element, on every replay too;
-- ``detach(v)``: a constant with v's value (no gradient), recomputed on each replay;
+- ``v.detach()``: a constant with v's value (no gradient), recomputed on each replay;
 - ``pick(values, index)``: ``values[index]`` where the index is data (a class target);
 - ``require(values, test, message)``: a check on data, repeated on each replay;
 - ``random_constant(draw)``: a constant drawn at random, drawn again on each replay (Dropout).
@@ -33,7 +33,7 @@ from .engine import MANY, Value, make_node
 
 __all__ = [
     "TracingError", "Comparison", "Trace", "tracing", "active_trace",
-    "where", "detach", "pick", "require", "random_constant", "WhereInfo", "DATA_SLOT",
+    "where", "pick", "require", "random_constant", "WhereInfo", "DATA_SLOT",
 ]  # fmt: skip
 
 DATA_SLOT = Value.__dict__["data"]  # the slot itself: reads through it are never checked
@@ -52,7 +52,7 @@ ADVICE = (
     "new numbers, so Python code cannot look at the numbers flowing through it: a branch "
     "taken, or a number copied out, on this call would be silently wrong on the next. "
     "Choose by value with ops instead: v.relu(), a.max(b), a.min(b), abs(v), or "
-    "autograd.where(v > 0, a, b); autograd.detach(v) for a constant that follows v; or "
+    "autograd.where(v > 0, a, b); v.detach() for a constant that follows v; or "
     "call this function without compiling it."
 )
 
@@ -275,17 +275,26 @@ class tracing:  # noqa: N801  (a context manager, like no_grad)
     def __enter__(self) -> Trace:
         if _ACTIVE[0] is not None:
             raise TracingError("autograd.compile: a compiled function was called while tracing")
-        trace, plain_init = self.trace, Value.__init__
+        trace, plain_init, plain_detach = self.trace, Value.__init__, Value.detach
 
-        def init(v: Value, data: Any, label: str = "") -> None:
+        def init(v: Value, data: Any, *args: Any, **kwargs: Any) -> None:
             alias = id(data) in trace.placeholders or id(data) in trace.aliases
-            plain_init(v, _slot_get(data) if alias else data, label)
-            trace.new_leaf(v, data if alias else None)
+            plain_init(v, _slot_get(data) if alias else data, *args, **kwargs)
+            if v._a is not None:  # built by hand, micrograd's Value(3.0, (a, b), "+")
+                trace.record(v)
+            else:
+                trace.new_leaf(v, data if alias else None)
+
+        def detach(v: Value) -> Value:
+            leaf = plain_detach(v)
+            trace.mark_detached(leaf, v)
+            return leaf
 
         self.gc_was_on = gc.isenabled()
         gc.disable()  # (a graph has no cycles: the collector would only rescan it)
         self._patch(Value, "data", _checked_data(trace))
         self._patch(Value, "__init__", init)
+        self._patch(Value, "detach", detach)
         number = "needs the number inside a traced Value"
         self._patch(Value, "__float__", _refuse(f"`float(v)` {number}"))
         self._patch(Value, "item", _refuse(f"`v.item()` {number}"))
@@ -355,25 +364,6 @@ def where(condition: Any, if_true: Any, if_false: Any) -> Value:
     return branch_value(if_true if condition else if_false)
 
 
-def detach(v: Value) -> Value:
-    """A new leaf with v's value and no history: gradients stop here (``tensor.detach()``).
-
-    In a compiled function its value follows v on every replay; useful for a number that
-    steers a computation without being differentiated, like the max subtracted in softmax.
-
-    >>> x = Value(2.0)
-    >>> y = x * detach(x); y.backward(); y.data, x.grad      # d(x * c)/dx = c
-    (4.0, 2.0)
-    """
-    if not isinstance(v, Value):
-        raise TypeError(f"detach: expected a Value, got {type(v).__name__}")
-    leaf = Value(v.data, label=v.label)
-    trace = _ACTIVE[0]
-    if trace is not None:
-        trace.mark_detached(leaf, v)
-    return leaf
-
-
 def _position(index: Any, n: int) -> int:
     i = index.data if isinstance(index, Value) else index
     if isinstance(i, bool) or not isinstance(i, numbers.Real) or not float(i).is_integer():
@@ -439,5 +429,3 @@ def random_constant(draw: Callable[[], Any]) -> Value:
         return Value(draw())
     return trace.random_constant(draw)
 
-
-Value.detach = detach  # type: ignore[attr-defined]  (a method, as tensor.detach())

@@ -11,9 +11,10 @@
 """
 
 from . import data, init, losses, optim
+from .callbacks import Callback, EarlyStopping, History
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .module import IncompatibleKeys, Module, load_model
-from .train import Callback, EarlyStopping, GradientFlowWarning, History, evaluate, fit, predict
+from .train import GradientFlowWarning, evaluate, fit, predict
 
 __all__ = [
     "Module",

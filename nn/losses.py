@@ -8,7 +8,7 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd import Value, detach, linear, pick, require, where
+from autograd import Value, linear, pick, require, where
 
 __all__ = [
     "mse_loss",
@@ -42,8 +42,9 @@ def _least_unclamped(bound: float) -> float:
 
 LEAST_UNCLAMPED = _least_unclamped(LOG_CLAMP)
 
-# The checks and choices below that depend on the numbers use autograd's require, where,
-# detach and pick, so that a loss compiled by autograd.compile makes them again on each call.
+# The checks and choices below that depend on the numbers use autograd's require, where and
+# pick, and Value.detach, so that a loss compiled by autograd.compile makes them again on
+# each call.
 
 
 # ---- input checking and reduction ----------------------------------------------------------
@@ -289,7 +290,7 @@ def _shifted(row: list[Value | float]) -> list[Value]:
     max again.
     """
     values = [_value(z) for z in row]
-    minus_max = detach(-functools.reduce(Value.max, values))
+    minus_max = (-functools.reduce(Value.max, values)).detach()
     return [z + minus_max for z in values]
 
 

@@ -1,9 +1,10 @@
 """The traced graph by index: the nodes the outputs need, what each leaf is, the sums and
 weighted sums hidden in chains of ``+`` and ``*``, and each node's depth.
 
-Leaves are of five kinds: ``param`` (a Value the function read from outside: it receives a
-gradient), ``input`` (a number of an argument), ``const`` (a number fixed in the code),
-``random`` (drawn again on each call) and ``detach`` (a copy of another node's value).
+Leaves are of six kinds: ``param`` (a Value the function read from outside: it receives a
+gradient), ``frozen`` (one with ``requires_grad=False``: read on each call, no gradient),
+``input`` (a number of an argument), ``const`` (a number fixed in the code), ``random``
+(drawn again on each call) and ``detach`` (a copy of another node's value).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from collections import Counter
 from itertools import chain
 from typing import Any
 
-from ..engine import HOOKS, MANY, Value
+from ..engine import CONSTANT, HOOKS, MANY, Value
 from ..tracing import DATA_SLOT, Trace, TracingError
 
 __all__ = ["Graph", "build_graph", "LEAF_KINDS", "INERT", "use_counts", "depths"]
 
-LEAF_KINDS = ("param", "input", "const", "random", "detach")
+LEAF_KINDS = ("param", "frozen", "input", "const", "random", "detach")
 _data = DATA_SLOT.__get__
 
 
@@ -80,7 +81,7 @@ class _Indexer:
                 f"autograd.compile: a Value made under no_grad() inside the compiled "
                 f"function is used by its result, at\n    {trace.no_grad_lines[key]}\n"
                 "Its number would be frozen into the compiled program. Use "
-                "autograd.detach(v) for a value without gradient that follows v."
+                "v.detach() for a value without gradient that follows v."
             )
         elif key in trace.constants:
             i = graph.add(u, "const")
@@ -99,8 +100,8 @@ class _Indexer:
                 f"(op {u._op!r}, data {_data(u)!r}{label}); a replay could not recompute it. "
                 "Compute it inside the function, or pass a leaf (a parameter) instead."
             )
-        else:
-            i = graph.add(u, "param")
+        else:  # read from outside: a parameter, or a constant (requires_grad=False)
+            i = graph.add(u, "param" if u._b is not CONSTANT else "frozen")
         self.index[u] = i
         return i
 

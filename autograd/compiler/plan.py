@@ -102,7 +102,7 @@ def differentiable_slots(graph: Graph, i: int) -> range | tuple[int, ...]:
 
 def _place_leaves(plan: Plan, arg_shapes: list[tuple[int, ...] | None], n_random: int) -> None:
     graph = plan.graph
-    params = [i for i, op in enumerate(graph.op) if op == "param" and graph.uses[i]]
+    params = [i for i, op in enumerate(graph.op) if op in ("param", "frozen") and graph.uses[i]]
     plan.params = params
     plan.p = plan.tensor("P", (len(params),), "params")
     plan.place(params, plan.p)
@@ -301,7 +301,7 @@ def _layout_params(plan: Plan) -> None:
             continue
         for spec in step.specs[1:]:
             nodes = spec.reshape(-1).tolist()
-            fresh = all(op[i] == "param" and i not in seen for i in nodes)
+            fresh = all(op[i] in ("param", "frozen") and i not in seen for i in nodes)
             if fresh and len(set(nodes)) == len(nodes):
                 order += nodes
                 seen.update(nodes)
