@@ -97,7 +97,11 @@ def _forward_expr(step: Step, reads: list[str]) -> str:
     if kind == "dot":
         return _dot_expr(step, reads)
     if kind == "sum":
-        return f"{reads[0]}.sum()" if shape == () else f"{reads[0]}.sum(axis=1)"
+        if shape != ():
+            return f"{reads[0]}.sum(axis=1)"
+        total = f"{step.operands[0].tensor.name}.sum()" if (
+            step.operands[0].kind == "whole") else f"np.sum({reads[0]})"
+        return total + (f" + float({str(step.info)!r})" if step.info else "")
     if kind == "pick":
         return f"pick_rows({reads[0]}, {reads[1]})"
     return f"scalar_forward({op!r}, {shape}, {', '.join(reads)})"

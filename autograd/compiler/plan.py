@@ -199,10 +199,15 @@ def _check_scalar_op(graph: Graph, i: int) -> None:
 
 def _sum_steps(plan: Plan, nodes: list[int]) -> list[Step]:
     nodes = _order(plan, nodes, 0)
-    shape = () if len(nodes) == 1 else (len(nodes),)
+    if len(nodes) == 1:  # one sum: its constant terms are added up now, once
+        graph, i = plan.graph, nodes[0]
+        fixed = [j for j in graph.inputs[i] if plan.tensor_of[j] == CONST]
+        terms = [j for j in graph.inputs[i] if plan.tensor_of[j] != CONST] or fixed
+        constant = sum(_data(graph.values[j]) for j in fixed) if len(terms) < len(
+            graph.inputs[i]) else 0.0
+        return [Step("sum", "sum", np.array(nodes).reshape(()), (), [np.array(terms)], constant)]
     terms = np.array([plan.graph.inputs[i] for i in nodes])
-    return [Step("sum", "sum", np.array(nodes).reshape(shape), shape,
-                 [terms.reshape(terms.shape[-1:] if shape == () else terms.shape)])]
+    return [Step("sum", "sum", np.array(nodes), (len(nodes),), [terms])]
 
 
 def _pick_steps(plan: Plan, nodes: list[int]) -> list[Step]:
@@ -334,6 +339,17 @@ def _gradient_paths(plan: Plan) -> None:
                 from_root[j] = True
 
 
+def _rename(ns: Namespace, operand: Operand, name: str) -> None:
+    """Give a view of a buffer a name that says what it is (W1: layer 1's weights)."""
+    if not operand.read.isidentifier() or name in ns:
+        return
+    ns[name] = ns.pop(operand.read)
+    operand.read = name
+    if operand.grad is not None:
+        ns["g" + name] = ns.pop(operand.grad)
+        operand.grad = "g" + name
+
+
 def _sort_terms(step: Step, tensor_of: np.ndarray, lane_of: np.ndarray) -> None:
     """Put a weighted sum's terms in the order its weights lie in memory (the sum is the
     same up to rounding), so that p . p over all parameters reads the buffer whole."""
@@ -348,6 +364,7 @@ def _resolve(plan: Plan) -> None:
     plan.values = np.array([_data(v) for v in graph.values])
     to_param, from_root = np.array(plan.to_param), np.array(plan.from_root)
     args = (tensor_of, lane_of, plan.values, plan.tensors, plan.ns)
+    products = 0
     for step in plan.steps:
         if step.kind == "dot" and step.shape == ():  # one weighted sum: any order of terms
             _sort_terms(step, tensor_of, lane_of)
@@ -358,10 +375,13 @@ def _resolve(plan: Plan) -> None:
                 operand = resolve(spec, *args, shape=spec.shape)
             else:
                 operand = resolve(spec, *args, shape=shape)
+            if step.kind == "matmul" and s and operand.kind == "view":
+                _rename(plan.ns, operand, f"{'Wb'[s - 1]}{products + 1}")
             step.operands.append(operand)
             slots = differentiable_slots(graph, int(step.nodes.flat[0]))
             needed = step.kind in ("matmul", "dot") or s in slots
             step.grads.append(bool(step.backward and needed and to_param[spec].any()))
+        products += step.kind == "matmul"
     plan.tensor_of_array, plan.lane_of_array = tensor_of, lane_of
     plan.require_operands, checks = [], []
     for vals, test, message in graph.requires:
