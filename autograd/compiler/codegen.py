@@ -8,6 +8,8 @@ same program with a comment per line saying which scalar nodes it covers, for
 
 from __future__ import annotations
 
+import math
+
 from . import kernels, runtime
 from .kernels import KERNELS
 from .operands import Operand, Tensor, element, literal
@@ -101,7 +103,8 @@ def _forward_expr(step: Step, reads: list[str]) -> str:
             return f"{reads[0]}.sum(axis=1)"
         total = f"{step.operands[0].tensor.name}.sum()" if (
             step.operands[0].kind == "whole") else f"np.sum({reads[0]})"
-        return total + (f" + float({str(step.info)!r})" if step.info else "")
+        number = repr(step.info) if math.isfinite(step.info) else f"float({str(step.info)!r})"
+        return total + (f" + {number}" if step.info else "")
     if kind == "pick":
         return f"pick_rows({reads[0]}, {reads[1]})"
     return f"scalar_forward({op!r}, {shape}, {', '.join(reads)})"
