@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import autograd
 from autograd import Value, no_grad
 
 from . import losses, optim
@@ -483,6 +484,7 @@ def fit(
     val_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
     metrics: Sequence[Any] = ("accuracy",), callbacks: Sequence[Any] = (),
     progress: bool | None = None, seed: Any = None, track_grad_flow: bool = False,
+    compile: bool = False,  # noqa: A002  (the issue's name: fit(..., compile=True))
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every epoch.
 
@@ -506,6 +508,9 @@ def fit(
       False hides it.
     - ``track_grad_flow``: record per layer mean |grad|, mean |weight| and the fraction of
       dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
+    - ``compile``: run each step's forward and backward as numpy array programs
+      (``autograd.compile``, needs numpy): the same losses and gradients to 1e-12, tens of
+      times faster. Not with ``track_grad_flow`` (it counts ReLUs one number at a time).
 
     A ``GradientFlowWarning`` is issued once per layer when its gradient norm falls below
     1e-6 or rises above 1e3 times the output layer's. Training stops with a RuntimeWarning if
@@ -521,7 +526,7 @@ def fit(
     """
     _check_fit_arguments(model, X, y, epochs, batch_size, l2, clip_grad_norm, val_data)
     run = _Training(model, loss, metrics, optimizer, lr, scheduler, l2, clip_grad_norm, val_data,
-                    track_grad_flow)
+                    track_grad_flow, compile)
     cbs = _checked_callbacks(callbacks)
     rng = make_rng(seed)
     history = History()
@@ -593,7 +598,7 @@ class _Training:
 
     def __init__(self, model: Module, loss: Any, metrics: Any, optimizer: Any, lr: float | None,
                  scheduler: Any, l2: float, clip: float | None, val_data: Any,
-                 track_grad_flow: bool) -> None:
+                 track_grad_flow: bool, compiled: bool = False) -> None:
         """Check the loss and the metrics, then build the optimiser and the schedule, in the
         order fit reports the first bad argument."""
         self.model, self.params = model, model.parameters()
@@ -604,6 +609,18 @@ class _Training:
         self.sched = _fit_scheduler(scheduler, self.opt)
         self.l2, self.clip, self.val_data = l2, clip, val_data
         self.meter = _FlowMeter(model, track_grad_flow)
+        if compiled and track_grad_flow:
+            raise ValueError("fit: track_grad_flow=True counts ReLUs number by number, which a "
+                             "compiled step does not do; pass compile=False")
+        self.compiled = autograd.compile(self.loss_and_predictions) if compiled else None
+
+    def loss_and_predictions(self, Xb: Sequence[Any], yb: Sequence[Any]) -> tuple[Value, list]:  # noqa: N803
+        """The batch's objective (data loss + L2) and the model's outputs."""
+        preds = [self.model(x) for x in Xb]
+        loss = _compute_loss(self.loss_name, self.loss_fn, preds, yb)
+        if self.l2:
+            loss = loss + losses.l2_penalty(self.params, self.l2)
+        return loss, preds
 
     def step(self, Xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, list[Any], float]:  # noqa: N803
         """One optimisation step; returns (loss, predictions as floats, gradient norm).
@@ -614,11 +631,12 @@ class _Training:
         self.opt.zero_grad()
         for p in self.params:  # also parameters the optimizer does not update: grad_norm is right
             p.grad = 0.0
-        preds = [self.model(x) for x in Xb]
-        loss = _compute_loss(self.loss_name, self.loss_fn, preds, yb)
-        if self.l2:
-            loss = loss + losses.l2_penalty(self.params, self.l2)
-        loss.backward()
+        if self.compiled is not None:  # forward and backward as array programs: floats out
+            value, outputs = self.compiled(Xb, yb)
+        else:
+            loss, preds = self.loss_and_predictions(Xb, yb)
+            loss.backward()
+            value, outputs = loss.data, [_as_floats(p) for p in preds]
         if self.clip is not None:
             norm = optim.clip_grad_norm_(self.params, self.clip)  # the norm before clipping
         else:
@@ -627,7 +645,7 @@ class _Training:
         self.meter.after_backward()
         with no_grad():
             self.opt.step()
-        return loss.data, [_as_floats(p) for p in preds], norm
+        return value, outputs, norm
 
     def epoch(self, epoch: int, batch_list: Any) -> dict[str, Any]:
         """A step on each batch, then the epoch's record (see History) and a schedule step."""

@@ -612,3 +612,44 @@ def test_import_autograd_does_not_import_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(__import__("pathlib").Path(__file__).parent.parent))
     assert out.stdout.strip() == "False", out.stderr
+
+
+# ---- nn.fit and the chainrule command -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "loss, batch_size, dropout, nout",
+    [("hinge", None, 0.0, 1), ("bce_with_logits", 16, 0.0, 1), ("mse", 16, 0.0, 1),
+     ("cross_entropy", 16, 0.3, 2), ("hinge", 16, 0.5, 1)],
+)
+def test_fit_compiled_records_the_interpreted_history(loss, batch_size, dropout, nout):
+    X, y01 = nn.data.make_moons(40, noise=0.1, seed=0)
+    y = [2 * t - 1 for t in y01] if loss == "hinge" else y01
+
+    def train(compiled):
+        model = nn.MLP(2, [8, 8, nout], seed=0, dropout=dropout)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return nn.fit(model, X, y, loss=loss, optimizer=opt, epochs=8, batch_size=batch_size,
+                      l2=1e-4, progress=False, seed=1, compile=compiled), model
+
+    (plain, a), (fast, b) = train(False), train(True)
+    for key in ("loss", "grad_norm") + (("accuracy",) if "accuracy" in plain.columns else ()):
+        assert all(map(close, fast[key], plain[key])), key
+    assert all(close(p.data, q.data) for p, q in zip(b.parameters(), a.parameters()))
+
+
+def test_fit_refuses_compile_with_track_grad_flow():
+    with pytest.raises(ValueError, match="pass compile=False"):
+        nn.fit(nn.MLP(2, [2, 1]), [[0.0, 1.0]], [1.0], epochs=1, progress=False, compile=True,
+               track_grad_flow=True)
+
+
+def test_the_command_compiles_unless_told_not_to():
+    from nn.cli.common import compiled_steps
+    from nn.cli.parser import build_parser
+
+    parse = build_parser().parse_args
+    assert compiled_steps(parse(["demo"])) is True
+    assert compiled_steps(parse(["demo", "--no-compile"])) is False
+    assert compiled_steps(parse(["train", "--dataset", "xor"])) is True
+    assert compiled_steps(parse(["train", "--dataset", "xor", "--grad-flow"])) is False
