@@ -164,8 +164,9 @@ def test_public_name_checker_accepts_public_use(source):
 # ---- the committed notebooks ---------------------------------------------------------------------
 
 
-def test_there_are_eight_numbered_notebooks():
-    assert [path.stem[:2] for path in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 9)]
+def test_the_numbered_notebooks_are_all_there():
+    # 01-08: the teaching series; 10: from scalars to tensors
+    assert [path.stem[:2] for path in NOTEBOOKS] == [f"{i:02d}" for i in (*range(1, 9), 10)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

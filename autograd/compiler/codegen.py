@@ -331,7 +331,8 @@ def node_ref(plan: Plan, i: int) -> Operand:
     if t < 0:
         return Operand("const", literal(float(plan.values[i]), plan.ns), ())
     tensor = plan.tensors[t]
-    return Operand("scalar", element(tensor, plan.lane_of[i]), (), tensor, plan.lane_of[i])
+    read = tensor.name if tensor.shape == () else element(tensor, plan.lane_of[i])
+    return Operand("scalar", read, (), tensor, plan.lane_of[i])
 
 
 def generate(plan: Plan, aux: Operand | None, n_aux: int) -> Program:
@@ -375,8 +376,9 @@ def describe(plan: Plan, step: Step) -> str:
         rows, cols = step.shape
         weights = label_summary([plan.graph.values[int(j)].label
                                  for j in step.specs[1].reshape(-1).tolist()])
-        text = (f"{step.shape}  matrix product: {n:,} linear nodes = {rows} rows x {cols} "
-                f"weight rows" + (f" [{weights}]" if weights else ""))
+        text = (f"{step.shape}  matrix product: {n:,} linear nodes = {rows} row"
+                f"{'s' * (rows != 1)} x {cols} weight row{'s' * (cols != 1)}"
+                + (f" [{weights}]" if weights else ""))
     elif labels:
         text += f" [{labels}]"
     return text
@@ -387,12 +389,13 @@ def label_summary(labels: list[str]) -> str:
 
     >>> label_summary(["a.0.w", "a.1.w", "a.2.w"])
     'a.{0..2}.w'
-    >>> label_summary(["", ""])
-    ''
+    >>> label_summary(["w0", "w1", "w0"]), label_summary(["", ""])
+    ('w0, w1', '')
     """
-    named = [lab.split(".") for lab in labels if lab]
+    distinct = sorted({lab for lab in labels if lab}, key=lambda s: (len(s), s))
+    named = [lab.split(".") for lab in distinct]
     if not named or any(len(parts) != len(named[0]) for parts in named):
-        return "" if not named else f"{named[0][0]}.* and others"
+        return ", ".join(distinct) if len(distinct) <= 4 else f"{named[0][0]}.* and others"
     out = []
     for tokens in zip(*named):
         distinct = sorted(set(tokens), key=lambda s: (len(s), s))
@@ -402,5 +405,7 @@ def label_summary(labels: list[str]) -> str:
             out.append(f"{{{min(map(int, distinct))}..{max(map(int, distinct))}}}")
         else:
             out.append("*")
+    if "*" in out and len(distinct) <= 4:  # a few names that differ: list them
+        return ", ".join(distinct)
     return ".".join(out)
 
