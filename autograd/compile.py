@@ -18,6 +18,7 @@ run that program on the new numbers and the parameters' current values.
 
 from __future__ import annotations
 
+import gc
 import numbers
 from collections.abc import Callable
 from itertools import chain
@@ -122,11 +123,17 @@ class CompiledFunction:
         trace = Trace()
         traced_args = [_placeholders(a, arr, k, trace)
                        for k, (a, arr) in enumerate(zip(args, arrays))]
-        with tracing(trace):
-            result = self.fn(*traced_args)
-        root, aux = _outputs(result)
-        shapes = [None if arr is None else arr.shape for arr in arrays]
-        built = build_program(trace, root, [] if aux is None else _flat_aux(aux), shapes)
+        collecting = gc.isenabled()
+        gc.disable()  # (the graph has no cycles: the collector would only rescan it)
+        try:
+            with tracing(trace):
+                result = self.fn(*traced_args)
+            root, aux = _outputs(result)
+            shapes = [None if arr is None else arr.shape for arr in arrays]
+            built = build_program(trace, root, [] if aux is None else _flat_aux(aux), shapes)
+        finally:
+            if collecting:
+                gc.enable()
         compiled = _Compiled(built, aux)
         self.traces += 1
         self._cache[key] = compiled

@@ -20,7 +20,6 @@ way whether or not a function is being traced, so library code uses them uncondi
 
 from __future__ import annotations
 
-import gc
 import numbers
 import os
 import random
@@ -214,9 +213,15 @@ def _checked_data(trace: Trace) -> property:
     """``Value.data`` while tracing: the autograd package reads freely (its ops compute the
     values); other code may read constants, and raises on anything that is data."""
     trusted, frame = _trusted_files(), sys._getframe
+    from . import engine, fused  # (the modules whose ops read most: checked first)
 
-    def get(v: Value, _get: Callable = _slot_get) -> Any:
-        if frame(1).f_code.co_filename in trusted or id(v) in trace.constants:
+    def get(v: Value, _get: Callable = _slot_get, _fused: dict = fused.__dict__,
+            _engine: dict = engine.__dict__) -> Any:
+        caller = frame(1)
+        where = caller.f_globals
+        if where is _fused or where is _engine or caller.f_code.co_filename in trusted:
+            return _get(v)
+        if id(v) in trace.constants:
             return _get(v)
         raise refusal("`.data` read the number inside a traced Value")
 
@@ -261,7 +266,7 @@ class tracing:  # noqa: N801  (a context manager, like no_grad)
     """Record ``trace`` while the block runs; refuse what a replay cannot reproduce.
 
     Everything it changes (the node hook, ``Value.data``, the conversions and comparisons of
-    Values, random draws, the garbage collector) is put back on exit, even on error.
+    Values, random draws) is put back on exit, even on error.
     """
 
     def __init__(self, trace: Trace) -> None:
@@ -290,8 +295,6 @@ class tracing:  # noqa: N801  (a context manager, like no_grad)
             trace.mark_detached(leaf, v)
             return leaf
 
-        self.gc_was_on = gc.isenabled()
-        gc.disable()  # (a graph has no cycles: the collector would only rescan it)
         self._patch(Value, "data", _checked_data(trace))
         self._patch(Value, "__init__", init)
         self._patch(Value, "detach", detach)
@@ -319,8 +322,6 @@ class tracing:  # noqa: N801  (a context manager, like no_grad)
             else:
                 setattr(owner, name, old)
         self.saved.clear()
-        if self.gc_was_on:
-            gc.enable()
 
 
 _MISSING = object()

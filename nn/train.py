@@ -508,9 +508,8 @@ def fit(
       False hides it.
     - ``track_grad_flow``: record per layer mean |grad|, mean |weight| and the fraction of
       dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
-    - ``compile``: run each step's forward and backward as numpy array programs
-      (``autograd.compile``, needs numpy): the same losses and gradients to 1e-12, tens of
-      times faster. Not with ``track_grad_flow`` (it counts ReLUs one number at a time).
+    - ``compile``: each step's forward and backward as numpy array programs (autograd.compile):
+      the same numbers to 1e-12, tens of times faster. Not with ``track_grad_flow``.
 
     A ``GradientFlowWarning`` is issued once per layer when its gradient norm falls below
     1e-6 or rises above 1e3 times the output layer's. Training stops with a RuntimeWarning if
@@ -609,9 +608,8 @@ class _Training:
         self.sched = _fit_scheduler(scheduler, self.opt)
         self.l2, self.clip, self.val_data = l2, clip, val_data
         self.meter = _FlowMeter(model, track_grad_flow)
-        if compiled and track_grad_flow:
-            raise ValueError("fit: track_grad_flow=True counts ReLUs number by number, which a "
-                             "compiled step does not do; pass compile=False")
+        if compiled and track_grad_flow:  # (it counts ReLUs one number at a time)
+            raise ValueError("fit: track_grad_flow=True needs compile=False")
         self.compiled = autograd.compile(self.loss_and_predictions) if compiled else None
 
     def loss_and_predictions(self, Xb: Sequence[Any], yb: Sequence[Any]) -> tuple[Value, list]:  # noqa: N803

@@ -9,6 +9,9 @@ same program with a comment per line saying which scalar nodes it covers, for
 from __future__ import annotations
 
 import math
+from typing import Any
+
+import numpy as np
 
 from . import kernels, runtime
 from .kernels import KERNELS
@@ -42,6 +45,9 @@ class _Writer:
         self.owned: set[int] = set()  # ... and is an array no other name shares
         self.needs_grad = _tensors_needing_grad(plan)
         self.temps = 0
+        self.p_written = np.zeros(plan.p.size, dtype=bool)  # params' gradient places set so far
+        self.zero_first = False  # some place is first written by an addition
+        self.add_only = False
 
     def emit(self, line: str, comment: str = "") -> None:
         self.lines.append(line)
@@ -154,6 +160,7 @@ def _forward(w: _Writer, step: Step) -> None:
 
 def _checks(w: _Writer) -> None:
     """After the forward pass: domain errors (as the engine raises them) and requires."""
+    w.emit("# checks the engine would make, raising its errors")
     for step in w.plan.steps:
         if step.kind == "map" and KERNELS[step.op].checked:
             mask = _mask_expr(step) if step.mask else "None"
@@ -234,17 +241,34 @@ def _scatter(w: _Writer, operand: Operand, c: str, fresh: bool) -> None:
 
 
 def _scatter_params(w: _Writer, operand: Operand, t: Tensor, c: str) -> None:
-    g = _grad_name(t)
-    if operand.kind == "whole":
-        w.emit(f"{g}[...] += np.reshape({c}, {t.shape})")
-    elif operand.kind == "view":
-        w.emit(f"{operand.grad}[...] += {c}")
-    elif operand.kind == "scalar":
+    """Into the parameters' gradient buffer: the first write to a place sets it, later
+    ones add (where a first write covers only part of its places, the buffer starts at 0)."""
+    g, kind = _grad_name(t), operand.kind
+    lanes = _param_lanes(w, operand, t)
+    first = not (w.add_only or w.p_written[lanes].any()) and kind != "scalar" and operand.unique
+    w.zero_first |= not first and not w.p_written[lanes].all()
+    w.p_written[lanes] = True
+    put = "=" if first else "+="
+    if kind == "whole":
+        w.emit(f"{g}[...] {put} np.reshape({c}, {t.shape})")
+    elif kind == "view":
+        w.emit(f"{operand.grad}[...] {put} {c}")
+    elif kind == "scalar":
         w.emit(f"{g}[{operand.index}] += np.sum({c})")
     elif operand.unique:
-        w.emit(f"{g}[{operand.index}] += {c}")
+        w.emit(f"{g}[{operand.index}] {put} {c}")
     else:
         w.emit(f"np.add.at({g}, {operand.index}, {c})")
+
+
+def _param_lanes(w: _Writer, operand: Operand, t: Tensor) -> Any:
+    if operand.kind == "whole":
+        return slice(None)
+    if operand.kind == "view":
+        return operand.index.reshape(-1)
+    if operand.kind == "scalar":
+        return [operand.index]
+    return w.plan.ns[operand.index].reshape(-1)
 
 
 def _scatter_local(w: _Writer, operand: Operand, t: Tensor, c: str, fresh: bool) -> None:
@@ -308,6 +332,23 @@ def _backward(w: _Writer, step: Step) -> None:
         _scatter(w, step.operands[s], "c", fresh)
 
 
+def _emit_backward(w: _Writer, root: Operand, add_only: bool) -> None:
+    """The backward steps; the parameters' gradient places are set by their first write,
+    unless one is first written by an addition: then the buffer is zeroed and all add."""
+    saved = (len(w.lines), set(w.started), set(w.owned))
+    w.add_only = add_only
+    if add_only:
+        w.emit("GP.fill(0.0)")
+    _seed(w, root)
+    for step in reversed(w.plan.steps):
+        _backward(w, step)
+    if not add_only and w.zero_first:
+        del w.lines[saved[0]:], w.comments[saved[0]:]
+        w.started, w.owned = saved[1], saved[2]
+        w.p_written[:] = False
+        _emit_backward(w, root, add_only=True)
+
+
 def _seed(w: _Writer, operand: Operand) -> None:
     """d root / d root = 1."""
     if operand.kind == "const" or operand.tensor is None:
@@ -343,13 +384,12 @@ def generate(plan: Plan, aux: Operand | None, n_aux: int) -> Program:
     for name in ("sigmoid_array", "power_slope_array", "pow_exponent_slope"):
         plan.ns[name] = getattr(kernels, name)
     w = _Writer(plan)
+    w.emit("# forward: one array step per op and depth")
     for step in plan.steps:
         _forward(w, step)
     _checks(w)
-    w.emit("GP.fill(0.0)")
-    _seed(w, root)
-    for step in reversed(plan.steps):
-        _backward(w, step)
+    w.emit("# backward: the chain rule, last step first; c is d loss / d a step's input")
+    _emit_backward(w, root, add_only=False)
     aux_read = "None" if aux is None else f"np.broadcast_to({aux.read}, ({n_aux},)).tolist()"
     w.emit(f"return {root.read}.item(), {aux_read}" if root.kind != "const"
            else f"return {root.read}, {aux_read}")

@@ -42,7 +42,7 @@ KERNELS: dict[str, Kernel] = {
     "sigmoid": Kernel("sigmoid_array({0})", ("{out} * (1 - {out})",)),
     "softplus": Kernel("np.maximum({0}, 0.0) + np.log1p(np.exp(-np.abs({0})))",
                        ("sigmoid_array({0})",)),
-    "relu": Kernel("np.where({0} <= 0, 0.0, {0})", ("{0} > 0",)),  # relu(-0.0) = 0.0, NaN stays
+    "relu": Kernel("np.maximum({0}, 0.0)", ("{0} > 0",)),  # NaN stays NaN; -0.0 gives 0.0
     "leaky_relu": Kernel("np.where({0} > 0, {0}, {1} * {0})",
                          ("np.where({0} > 0, 1.0, {1})", None)),
     "abs": Kernel("np.abs({0})", ("np.subtract({0} > 0, {0} < 0, dtype=float)",)),

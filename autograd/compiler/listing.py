@@ -20,15 +20,12 @@ def listing(built: Any) -> str:
     width = min(max((len(line) for line in lines), default=0), 56)
     steps = len(plan.steps)
     out = [f"autograd.compile program: {len(built.graph):,} traced nodes -> {steps} array "
-           f"step{'s' if steps != 1 else ''}", _buffers(plan), "", "# forward"]
-    section = "forward"
-    for line, comment in zip(lines, comments):
-        if section == "forward" and line.startswith(("check_", "if not np.isfinite")):
-            out.append("# checks the engine would make (raising its own errors)")
-            section = "checks"
-        if line.startswith("GP.fill"):
-            out.append("# backward: the chain rule, last step first; c is d loss / d input")
-            section = "backward"
+           f"step{'s' if steps != 1 else ''}", _buffers(plan), ""]
+    for k, (line, comment) in enumerate(zip(lines, comments)):
+        if line.startswith("# checks") and (k + 1 == len(lines) or lines[k + 1].startswith("#")):
+            continue  # (no checks to make)
+        if line.startswith("# ") and k:
+            out.append("")
         out.append(f"{line:<{width}}  # {comment}" if comment else line)
     out += _legend(plan)
     return "\n".join(out)

@@ -135,10 +135,10 @@ def _key(graph: Graph, tof: list[int], i: int) -> tuple:
     if op in ("sum", "pick"):
         return (op, len(ins), tof[ins[0]], tof[ins[-1]])
     if op == "where":
-        return (op, graph.info[i].sides, *(tof[j] for j in ins))
+        return (op, graph.info[i].sides, *map(tof.__getitem__, ins))
     if op == "cmp":
-        return (op, graph.info[i], *(tof[j] for j in ins))
-    return (op, *(tof[j] for j in ins))
+        return (op, graph.info[i], *map(tof.__getitem__, ins))
+    return (op, *map(tof.__getitem__, ins))
 
 
 def _order(plan: Plan, nodes: list[int], slot: int) -> list[int]:
