@@ -285,10 +285,13 @@ class tracing:  # noqa: N801  (a context manager, like no_grad)
         def init(v: Value, data: Any, *args: Any, **kwargs: Any) -> None:
             alias = id(data) in trace.placeholders or id(data) in trace.aliases
             plain_init(v, _slot_get(data) if alias else data, *args, **kwargs)
-            if v._a is not None:  # built by hand, micrograd's Value(3.0, (a, b), "+")
-                trace.record(v)
-            else:
-                trace.new_leaf(v, data if alias else None)
+            if v._a is not None:  # built by hand: micrograd's Value(3.0, (a, b), "+")
+                raise refusal(
+                    "a node built by hand, Value(data, children, op), holds a number the "
+                    "replay would not recompute", "Build it with the op instead (a + b, "
+                    "a * b, ...), or call this function without compiling it."
+                )
+            trace.new_leaf(v, data if alias else None)
 
         def detach(v: Value) -> Value:
             leaf = plain_detach(v)

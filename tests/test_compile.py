@@ -653,3 +653,39 @@ def test_the_command_compiles_unless_told_not_to():
     assert compiled_steps(parse(["demo", "--no-compile"])) is False
     assert compiled_steps(parse(["train", "--dataset", "xor"])) is True
     assert compiled_steps(parse(["train", "--dataset", "xor", "--grad-flow"])) is False
+
+
+def test_the_moons_benchmark_prints_the_compiled_tier_and_numpy_by_hand():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "benchmarks/moons.py", "--steps", "3", "--points", "12", "--width", "4",
+         "--gc", "on", "--skip", "torch,micrograd"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    losses_ = {}
+    for line in out.stdout.splitlines():
+        for name in ("chainrule (engine)", "chainrule (compiled)", "numpy by hand"):
+            fields = line[len(name):].split()
+            if line.startswith(name) and len(fields) == 2:
+                losses_[name] = float(fields[1])
+    assert len(losses_) == 3, out.stdout
+    assert abs(losses_["chainrule (compiled)"] - losses_["chainrule (engine)"]) < 1e-12
+    assert abs(losses_["numpy by hand"] - losses_["chainrule (engine)"]) < 1e-12
+    assert "x numpy by hand" in out.stdout and "first call (trace + build)" in out.stdout
+
+
+def test_nodes_built_by_hand_are_refused():
+    message = _refused(lambda xs: Value(3.0, (W, W), "+") * xs[0], [1.0])
+    assert "built by hand" in message and "Build it with the op" in message
+
+
+def test_functions_without_parameters_scalar_arguments_and_nested_extras():
+    step = autograd.compile(lambda x, pair: ((x * 2).exp(), [[x * pair[0]], (x + pair[1],)]))
+    loss, extra = step(0.5, (2.0, 3.0))
+    assert close(loss, math.exp(1.0)) and extra == [[1.0], [3.5]]
+    assert step(1.0, (1.0, 1.0))[1] == [[1.0], [2.0]] and step.traces == 1
