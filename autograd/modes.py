@@ -58,6 +58,8 @@ def _install() -> None:
     """Make nodes and run backward as the switches say (the one place that chooses)."""
     normal = MODES.recording and not MODES.anomaly and MODES.tracer is None
     engine.NODE_HOOK = None if normal else _mode_node
+    if MODES.recording and not MODES.anomaly and MODES.tracer is not None:
+        engine.NODE_HOOK = MODES.tracer  # (tracing alone: straight to the recorder)
     fast_ops = MODES.fast_path and normal  # (the fast + and * do not call make_node)
     Value.__add__ = fast.add if fast_ops else _PLAIN_ADD  # type: ignore[method-assign]
     Value.__mul__ = fast.mul if fast_ops else _PLAIN_MUL  # type: ignore[method-assign]

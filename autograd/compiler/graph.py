@@ -16,7 +16,10 @@ from typing import Any
 from ..engine import CONSTANT, HOOKS, MANY, Value
 from ..tracing import DATA_SLOT, Trace, TracingError
 
-__all__ = ["Graph", "build_graph", "LEAF_KINDS", "INERT", "use_counts", "depths"]
+__all__ = [
+    "Graph", "build_graph", "LEAF_KINDS", "INERT", "use_counts", "depths", "differentiable_slots",
+    "PARTLY_DIFFERENTIABLE",
+]  # fmt: skip
 
 LEAF_KINDS = ("param", "frozen", "input", "const", "random", "detach")
 _data = DATA_SLOT.__get__
@@ -36,6 +39,7 @@ class Graph:
         self.requires: list[tuple[list[int | float], Any, Any]] = []
         self.made_at: list[tuple[int, int]] = []  # (position in trace.nodes, index) of op nodes
         self.uses: list[int] = []  # how many live nodes (and outputs) use each node
+        self.from_root: list[bool] = []  # does a gradient flow to it from the root?
 
     def __len__(self) -> int:
         return len(self.op)
@@ -153,9 +157,12 @@ INERT = ("absorbed", "dead")  # nodes the program skips: folded into a sum, or n
 
 def _live(graph: Graph) -> list[int]:
     """Mark the nodes no output needs "dead" and count each node's uses by live nodes
-    (and by the outputs); raise for a refused Value that is used."""
+    (and by the outputs); raise for a refused Value that is used. Also finds the nodes a
+    gradient reaches from the root (``graph.from_root``)."""
     n = len(graph)
     uses = [0] * n
+    from_root = graph.from_root = [False] * n
+    from_root[graph.root] = True
     for j in (graph.root, *graph.aux):
         uses[j] += 1
     for vals, _, _ in graph.requires:
@@ -173,9 +180,32 @@ def _live(graph: Graph) -> list[int]:
             raise TracingError(info[i])
         if kind == "detach":
             uses[info[i]] += 1
-        for j in inputs[i]:
+        ins = inputs[i]
+        for j in ins:
             uses[j] += 1
+        if from_root[i]:
+            if kind in PARTLY_DIFFERENTIABLE:
+                ins = [ins[s] for s in differentiable_slots(graph, i)]
+            for j in ins:
+                from_root[j] = True
     return uses
+
+
+PARTLY_DIFFERENTIABLE = ("**", "leaky_relu", "where", "pick", "cmp")
+
+
+def differentiable_slots(graph: Graph, i: int) -> range | tuple[int, ...]:
+    """The inputs of node i that a gradient flows into."""
+    op = graph.op[i]
+    if op in ("**", "leaky_relu"):  # the exponent and the slope are constants
+        return (0,)
+    if op == "where":
+        return range(len(graph.info[i].sides))
+    if op == "pick":
+        return range(len(graph.inputs[i]) - 1)
+    if op == "cmp":
+        return ()
+    return range(len(graph.inputs[i]))
 
 
 def _refuse_hooks(graph: Graph) -> None:

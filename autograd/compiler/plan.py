@@ -15,11 +15,18 @@ from typing import Any
 import numpy as np
 
 from ..tracing import DATA_SLOT, TracingError
-from .graph import INERT, Graph, depths, use_counts
+from .graph import (
+    INERT,
+    PARTLY_DIFFERENTIABLE,
+    Graph,
+    depths,
+    differentiable_slots,
+    use_counts,
+)
 from .kernels import KERNELS
 from .operands import CONST, Namespace, Operand, Tensor, resolve
 
-__all__ = ["Step", "Plan", "make_plan", "differentiable_slots"]
+__all__ = ["Step", "Plan", "make_plan"]
 
 _data = DATA_SLOT.__get__
 
@@ -78,23 +85,6 @@ class Plan:
         for lane, i in enumerate(np.asarray(nodes).reshape(-1).tolist()):
             tensor_of[i] = t.id
             lane_of[i] = lane
-
-
-_PARTLY_DIFFERENTIABLE = ("**", "leaky_relu", "where", "pick", "cmp")
-
-
-def differentiable_slots(graph: Graph, i: int) -> range | tuple[int, ...]:
-    """The inputs of node i that a gradient flows into."""
-    op = graph.op[i]
-    if op in ("**", "leaky_relu"):  # the exponent and the slope are constants
-        return (0,)
-    if op == "where":
-        return range(len(graph.info[i].sides))
-    if op == "pick":
-        return range(len(graph.inputs[i]) - 1)
-    if op == "cmp":
-        return ()
-    return range(len(graph.inputs[i]))
 
 
 # ---- placing leaves ----------------------------------------------------------------------------
@@ -315,28 +305,20 @@ def _layout_params(plan: Plan) -> None:
 
 
 def _gradient_paths(plan: Plan) -> None:
-    """Which nodes lead to a parameter, and which lie on a path from the root."""
+    """Which nodes lead to a parameter (``from_root``, which a gradient reaches from the
+    root, was found with the live nodes)."""
     graph = plan.graph
-    to_param, from_root, op, inputs = plan.to_param, plan.from_root, graph.op, graph.inputs
-    live = [i for i, ins in enumerate(inputs) if ins and op[i] not in INERT]
-    special = {i for i in live if op[i] in _PARTLY_DIFFERENTIABLE}
+    to_param, op, inputs = plan.to_param, graph.op, graph.inputs
+    plan.from_root = graph.from_root
     for i, kind in enumerate(op):
         if kind == "param":
             to_param[i] = True
     at = to_param.__getitem__
-    for i in live:
-        ins = inputs[i]
-        if i in special:
-            ins = [ins[s] for s in differentiable_slots(graph, i)]
-        to_param[i] = any(map(at, ins))
-    from_root[graph.root] = True
-    for i in reversed(live):
-        if from_root[i]:
-            ins = inputs[i]
-            if i in special:
+    for i, ins in enumerate(inputs):
+        if ins and op[i] not in INERT:
+            if op[i] in PARTLY_DIFFERENTIABLE:
                 ins = [ins[s] for s in differentiable_slots(graph, i)]
-            for j in ins:
-                from_root[j] = True
+            to_param[i] = any(map(at, ins))
 
 
 def _rename(ns: Namespace, operand: Operand, name: str) -> None:
