@@ -1,0 +1,114 @@
+"""Habits from micrograd, HIPS autograd / JAX and PyTorch carry over (issue 15).
+
+The lecture-style code here is written for these tests, in the way micrograd's lecture and its
+notebooks use a Value; none of it is copied from micrograd. Where a test needs micrograd itself
+(``micrograd==0.1.0``, the second oracle beside PyTorch) it is imported inside the test.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from autograd import Value
+
+# ---- micrograd: nodes built by hand, as the lecture builds them ---------------------------------
+
+
+def lecture_neuron():
+    """The lecture's neuron o = tanh(x1*w1 + x2*w2 + b), every node made by hand with
+    ``Value(data, _children, _op, label)``, the data computed on plain floats."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = Value(x1.data * w1.data, (x1, w1), "*", label="x1*w1")
+    x2w2 = Value(x2.data * w2.data, (x2, w2), "*", label="x2*w2")
+    s = Value(x1w1.data + x2w2.data, (x1w1, x2w2), "+", label="s")
+    n = Value(s.data + b.data, (s, b), "+", label="n")
+    o = Value(math.tanh(n.data), (n,), "tanh", label="o")
+    return o, {v.label: v for v in (x1, x2, w1, w2, b, x1w1, x2w2, s, n, o)}
+
+
+def test_hand_built_nodes_backpropagate_like_the_same_ops(backward_path):
+    o, v = lecture_neuron()
+    o.backward()
+    grads = {k: v[k].grad for k in ("x1", "x2", "w1", "w2", "b")}
+    x1, x2 = Value(2.0), Value(0.0)
+    w1, w2, b = Value(-3.0), Value(1.0), Value(6.8813735870195432)
+    (x1 * w1 + x2 * w2 + b).tanh().backward()
+    assert grads == {"x1": x1.grad, "x2": x2.grad, "w1": w1.grad, "w2": w2.grad, "b": b.grad}
+    assert v["n"].grad == pytest.approx(0.5) and v["w1"].grad == pytest.approx(1.0)
+
+
+def test_hand_built_node_keeps_its_inputs_in_order_and_its_op(backward_path):
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    c = Value(6.0, (a, b), "*", label="c")
+    assert c.inputs == (a, b) and c._children == (a, b) and c._op == c.op == "*"
+    assert not c.is_leaf and c.label == "c"
+    d = Value(6.0, [b, a], "*")  # a list is fine; the order is kept
+    assert d.inputs == (b, a)
+    e = Value(7.0, (a, a, b), "linear")  # many inputs: the linear node's storage
+    assert e.inputs == (a, a, b)
+
+
+def test_hand_built_node_with_an_op_of_no_rule_fails_backward_by_name(backward_path):
+    a, b = Value(2.0), Value(3.0)
+    relu = Value(2.0, (a,), "ReLU")  # micrograd spells it ReLU; ours is relu
+    with pytest.raises(ValueError, match=r"^backward: no rule for op 'ReLU'; the ops with rules: "):
+        relu.backward()
+    power = Value(8.0, (a,), "**3")  # micrograd's op names carry the exponent
+    with pytest.raises(ValueError, match=r"no rule for op '\*\*3'"):
+        (power * b).backward()
+    assert a.grad == 0.0 and b.grad == 0.0  # a failed backward changes no leaf
+
+
+@pytest.mark.parametrize(
+    ("children", "op", "message"),
+    [
+        ("ab", "+", "_children must be a tuple of Values, got 'ab'"),
+        ((1.0, 2.0), "+", "_children must be a tuple of Values, got (1.0, 2.0)"),
+        ("VALUE", "+", "_children must be a tuple of Values, got Value"),
+        ("THREE", "+", "op '+' takes 2 inputs, got 3"),
+        ("ONE", "*", "op '*' takes 2 inputs, got 1"),
+        ("THREE", "tanh", "op 'tanh' takes 1 inputs, got 3"),
+    ],
+)
+def test_hand_built_node_with_wrong_children_is_a_type_error(children, op, message):
+    a = Value(1.0)
+    children = {"VALUE": a, "THREE": (a, a, a), "ONE": (a,)}.get(children, children)
+    with pytest.raises(TypeError, match="^" + re.escape("Value: " + message)):
+        Value(1.0, children, op)
+
+
+def test_prev_is_micrograds_read_only_set_of_inputs():
+    a, b = Value(2.0), Value(3.0)
+    c = a * b
+    assert c._prev == {a, b} and isinstance(c._prev, set) and a._prev == set()
+    assert (a * a)._prev == {a}  # a set: one entry for an input used twice
+    with pytest.raises(AttributeError):
+        c._prev = set()
+
+
+def trace(root):
+    """micrograd's trace_graph notebook walks the graph with _prev (written here, not copied)."""
+    nodes, edges, stack = set(), set(), [root]
+    while stack:
+        v = stack.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                stack.append(child)
+    return nodes, edges
+
+
+def test_lecture_trace_over_prev_and_op_sees_the_whole_graph():
+    o, v = lecture_neuron()
+    nodes, edges = trace(o)
+    assert nodes == set(v.values())
+    assert (v["n"], v["o"]) in edges and len(edges) == 9
+    assert sorted(n._op for n in nodes if n._op) == ["*", "*", "+", "+", "tanh"]
+    nodes, _ = trace((Value(2.0) * 3).relu())
+    assert sorted(n._op for n in nodes) == ["", "", "*", "relu"]
