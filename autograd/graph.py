@@ -53,9 +53,10 @@ def _data_leaves(order: list[Value], params: set[Value]) -> set[Value]:
 def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, str]:
     """Each node's role: output, parameter, input, constant or (for op results) interior.
 
-    Parameters are the Values passed as ``params``; constants are unlabeled leaves (the engine
-    makes them from plain numbers: the 2 of ``x * 2``, the exponent of ``x ** 2``, the -1 of
-    ``-x``) other than data; every other leaf is an input.
+    Parameters are the Values passed as ``params``; constants are the leaves made with
+    ``requires_grad=False`` and unlabeled leaves (the engine makes them from plain numbers: the
+    2 of ``x * 2``, the exponent of ``x ** 2``, the -1 of ``-x``) other than data; every other
+    leaf is an input.
     """
     data = _data_leaves(order, params)
     roles: dict[Value, str] = {}
@@ -64,6 +65,8 @@ def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, s
             roles[node] = "output"
         elif node.inputs:
             roles[node] = "interior"
+        elif not node.requires_grad:  # Value(2.0, requires_grad=False), v.detach()
+            roles[node] = "constant"
         elif node in params:
             roles[node] = "parameter"
         elif node.label or node in data:
@@ -254,6 +257,8 @@ def draw_dot(
     highlight: Any = None,
     params: Any = None,
     legend: bool = True,
+    *,
+    format: str | None = None,  # noqa: A002  (micrograd's name for fmt)
 ) -> Any:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
 
@@ -261,7 +266,8 @@ def draw_dot(
     (``*``, ``tanh``, ``linear``, ...), and edges follow the data, from inputs to ``root``.
     Fill colours show each Value's role: input, parameter (pass ``params=model`` or a list of
     Values to mark them), constant (an unlabeled leaf made from a plain number, like the 2 of
-    ``x * 2``) and output. The edges into a ``linear`` node are labelled w0.., x0.., b.
+    ``x * 2``, or any ``requires_grad=False`` leaf, such as ``v.detach()``) and output. The
+    edges into a ``linear`` node are labelled w0.., x0.., b.
 
     - ``color_by="grad"``: fill by |grad| on a log scale (viridis: dark = small, yellow =
       large), with a legend: vanishing gradients show up as dark boxes.
@@ -274,7 +280,9 @@ def draw_dot(
       the notebook; collapse them or draw one sample's graph.
 
     ``.source`` is the DOT text; ``save(graph, "g.png")`` or ``.render()`` write files, which
-    needs Graphviz's ``dot`` program (or ``pip install graphviz-pure``).
+    needs Graphviz's ``dot`` program (or ``pip install graphviz-pure``). ``fmt`` is the format
+    ``.render()`` writes; micrograd's ``draw_dot(root, format="svg", rankdir="LR")`` works as
+    written, also with the format second, as micrograd orders them (``draw_dot(root, "png")``).
 
     >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w")
     >>> y = (x * w).tanh(); y.label = "y"; y.backward()
@@ -284,6 +292,7 @@ def draw_dot(
     >>> "y | data -1.0000 | grad 1.0000" in g.source
     True
     """
+    rankdir, show_data, fmt = _micrograd_options(rankdir, show_data, fmt, format)
     _check_draw_options(root, rankdir, color_by, collapse_level, max_nodes)
     order = topological_order(root)
     boxes, owner = _collapse(order, collapse, collapse_level)
@@ -310,6 +319,21 @@ def draw_dot(
         drawn_roles = {roles[node] for node in shown} | ({"module"} if boxes else set())
         _draw_legend(graph, scale, shown, drawn_roles)
     return graph
+
+
+def _micrograd_options(rankdir: Any, show_data: Any, fmt: str, format_: Any) -> tuple[Any, ...]:
+    """(rankdir, show_data, fmt) from ours or from micrograd's ``draw_dot(root, format, rankdir)``:
+    ``format=`` is ``fmt=``, and a picture format in rankdir's place is micrograd's order."""
+    if isinstance(rankdir, str) and rankdir.lower() in PICTURE_FORMATS:  # draw_dot(root, "svg")
+        if format_ is not None:
+            raise TypeError(f"draw_dot: got the format twice: {rankdir!r} and format={format_!r}")
+        format_, rankdir = rankdir, show_data if isinstance(show_data, str) else "LR"
+        show_data = True  # (micrograd's third argument is rankdir; ours is show_data)
+    if format_ is not None:
+        if fmt != "svg" and fmt != format_:
+            raise TypeError(f"draw_dot: fmt={fmt!r} and format={format_!r} disagree; pass one")
+        fmt = format_
+    return rankdir, show_data, fmt
 
 
 def _check_draw_options(
@@ -495,8 +519,8 @@ def _draw_legend(graph: Any, scale: GradScale | None, shown: list[Value], roles:
 
 
 def _grad_of(node: Value) -> float:
-    g = node.grad
-    return float(g.data if isinstance(g, Value) else g)
+    g = node.grad  # None: a constant's "no gradient", coloured as 0
+    return 0.0 if g is None else float(g.data if isinstance(g, Value) else g)
 
 
 def _parse_highlight(highlight: Any) -> _Highlight:

@@ -71,7 +71,8 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     so the final gradients are bit for bit equal; hooks run as in backward): interior nodes
     restart from zero, leaves accumulate. A walk given up half way (the iterator closed or
     deleted, or an error) puts every leaf's grad back as it was, as a failed ``backward()``
-    does; interior nodes keep the partial grads of the steps taken. Pass a step to
+    does; interior nodes keep the partial grads of the steps taken. A constant
+    (``requires_grad=False``) gets no step: its grad stays None. Pass a step to
     ``draw_dot(root, highlight=step)`` to see its edge.
 
     >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
@@ -99,6 +100,8 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
             if MODES.anomaly and not node.is_leaf:
                 check_gradient(node, g)
             for slot, (v, local) in enumerate(zip(node.inputs, local_derivatives(node))):
+                if not v.requires_grad:  # a constant gets no gradient
+                    continue
                 contribution = g * local
                 v.grad += contribution
                 yield BackwardStep(index, node, v, slot, local, g, contribution, v.grad)

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from autograd import Value
+from autograd import Value, draw_dot
 
 # ---- micrograd: nodes built by hand, as the lecture builds them ---------------------------------
 
@@ -112,3 +112,98 @@ def test_lecture_trace_over_prev_and_op_sees_the_whole_graph():
     assert sorted(n._op for n in nodes if n._op) == ["*", "*", "+", "+", "tanh"]
     nodes, _ = trace((Value(2.0) * 3).relu())
     assert sorted(n._op for n in nodes) == ["", "", "*", "relu"]
+
+
+def test_draw_dot_takes_micrograds_call_as_written():
+    o, _ = lecture_neuron()
+    o.backward()
+    g = draw_dot(o, format="svg", rankdir="LR")  # micrograd's keywords
+    assert g.format == "svg" and "rankdir=LR" in g.source
+    g = draw_dot(o, format="png", rankdir="TB")
+    assert g.format == "png" and "rankdir=TB" in g.source
+    g = draw_dot(o, "png")  # micrograd's order: the format second ...
+    assert g.format == "png" and "rankdir=LR" in g.source and "data 0.7071" in g.source
+    g = draw_dot(o, "svg", "TB")  # ... and rankdir third
+    assert g.format == "svg" and "rankdir=TB" in g.source
+    assert draw_dot(o, "BT", fmt="png").format == "png"  # ours, as before
+    assert draw_dot(o, fmt="png", format="png").format == "png"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fmt": "png", "format": "svg"}, "draw_dot: fmt='png' and format='svg' disagree"),
+        ({"rankdir": "svg", "format": "png"}, "draw_dot: got the format twice: 'svg' and "),
+    ],
+)
+def test_draw_dot_refuses_two_different_formats(kwargs, message):
+    with pytest.raises(TypeError, match="^" + re.escape(message)):
+        draw_dot(Value(1.0) * 2, **kwargs)
+
+
+# ---- PyTorch: constants, detach, .grad ----------------------------------------------------------
+
+
+def test_requires_grad_false_is_a_constant_that_gets_no_grad(backward_path):
+    x = Value(2.0, label="x")
+    k = Value(3.0, label="k", requires_grad=False)
+    assert k.grad is None and not k.requires_grad and k.is_leaf and x.requires_grad
+    y = x * k + k.exp()
+    y.backward()
+    assert x.grad == 3.0 and k.grad is None
+    y.backward()  # leaves accumulate; the constant stays None
+    assert x.grad == 6.0 and k.grad is None
+    k.zero_grad()
+    assert k.grad is None
+    y.backward(create_graph=True)
+    assert x.grad.data == 9.0 and k.grad is None
+
+
+def test_detach_is_a_new_constant_leaf_with_the_same_data(backward_path):
+    x = Value(1.5, label="x")
+    h = (x * x).detach()
+    assert h.data == 2.25 and h.is_leaf and h.grad is None and not h.requires_grad
+    assert h.label == ""
+    (h * x).backward()  # d/dx [stop_gradient(x^2) * x] = x^2
+    assert x.grad == 2.25 and h.grad is None
+    assert x.detach().label == "x" and x.detach() is not x
+
+
+def test_item_and_format_give_the_float_like_a_tensor():
+    loss = Value(0.123456, label="loss")
+    assert loss.item() == 0.123456 and type(loss.item()) is float
+    assert f"{loss:.3f}" == "0.123" and f"{loss}" == repr(loss)
+
+
+def constant_graph():
+    x = Value(2.0, label="x")
+    k = Value(3.0, label="k", requires_grad=False)  # labelled, still a constant
+    y = x * k + x.detach()
+    y.label = "y"
+    y.backward()
+    return y, x, k
+
+
+def test_constants_are_drawn_as_constants_with_grad_none():
+    from autograd import palette
+
+    y, x, k = constant_graph()
+    source = draw_dot(y).source
+    fills = dict(re.findall(r'label="\{ (\w+) \| [^"]*" fillcolor="([^"]+)"', source))
+    assert fills["k"] == palette.ROLE_COLORS["constant"]
+    assert "{ k | data 3.0000 | grad None }" in source
+    assert "{ x | data 2.0000 | grad 3.0000 }" in source  # x itself, an input
+    assert "{ x | data 2.0000 | grad None }" in source  # x.detach(), a constant
+    assert "grad None" not in draw_dot(y, color_by="grad", show_grad=False).source
+
+
+def test_constants_print_and_explore_and_get_no_backward_step():
+    from autograd import backward_steps, explore, tree_text
+
+    y, x, k = constant_graph()
+    assert "k  data 3.0000  grad None" in tree_text(y)
+    steps = list(backward_steps(y))
+    assert [(s.input.label or s.input.op) for s in steps] == ["*", "x"]  # not k, not the detach
+    assert x.grad == 6.0 and k.grad is None  # backward() then the steps: leaves accumulate
+    page = explore(y)
+    assert "2 backward steps" in repr(page) and x.grad == 6.0 and k.grad is None
