@@ -141,6 +141,64 @@ def test_draw_dot_refuses_two_different_formats(kwargs, message):
         draw_dot(Value(1.0) * 2, **kwargs)
 
 
+def micrograd_module():
+    """micrograd 0.1.0, the second oracle (a test extra: pip install micrograd==0.1.0)."""
+    return pytest.importorskip("micrograd.nn", reason="micrograd==0.1.0 is the second oracle")
+
+
+def copy_weights(theirs, ours):
+    """micrograd's parameters into ours: both list each neuron's weights, then its bias."""
+    params = ours.parameters()
+    assert len(params) == len(theirs.parameters())
+    for mine, their in zip(params, theirs.parameters()):
+        mine.data = their.data
+
+
+def test_neuron_and_layer_take_micrograds_nonlin():
+    import nn
+
+    assert nn.Neuron(2, nonlin=False).activation == "linear"
+    assert nn.Neuron(2, nonlin=True).activation == nn.Neuron(2).activation == "relu"
+    layer = nn.Layer(2, 3, nonlin=False, seed=0)
+    assert layer.activation == "linear" and all(n.activation == "linear" for n in layer.neurons)
+    out = layer([-5.0, 4.0])
+    assert len(out) == 3 and any(v.data < 0 for v in out)  # not clipped by a ReLU
+    assert nn.Layer(2, 3, nonlin=True).activation == "relu"
+    assert nn.Neuron(2, "relu", nonlin=False).activation == "linear"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda nn: nn.Neuron(2, "tanh", nonlin=True), "Neuron: pass activation= or micrograd's "
+         "nonlin=, not both (got activation='tanh', nonlin=True)"),
+        (lambda nn: nn.Layer(2, 3, activation="sigmoid", nonlin=False), "Layer: pass activation="),
+        (lambda nn: nn.Neuron(2, nonlin="no"), "Neuron: nonlin must be True or False, got 'no'"),
+        (lambda nn: nn.Layer(2, 3, nonlin=1), "Layer: nonlin must be True or False, got 1"),
+    ],
+)  # fmt: skip
+def test_nonlin_with_another_activation_or_not_a_bool_is_refused(make, message):
+    import nn
+
+    with pytest.raises(TypeError, match="^" + re.escape(message)):
+        make(nn)
+
+
+def test_layers_with_nonlin_match_micrograds_outputs():
+    import nn
+
+    mg = micrograd_module()
+    for nonlin in (True, False):
+        theirs = mg.Layer(3, 4, nonlin=nonlin)
+        ours = nn.Layer(3, 4, nonlin=nonlin)
+        copy_weights(theirs, ours)
+        for x in ([0.5, -1.5, 2.0], [-3.0, 0.25, -0.5]):
+            assert [v.data for v in ours(x)] == [v.data for v in theirs(x)]
+        neuron, their_neuron = nn.Neuron(2, nonlin=nonlin), mg.Neuron(2, nonlin=nonlin)
+        copy_weights(their_neuron, neuron)
+        assert neuron([-1.0, 0.5]).data == their_neuron([-1.0, 0.5]).data
+
+
 # ---- PyTorch: constants, detach, .grad ----------------------------------------------------------
 
 
