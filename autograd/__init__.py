@@ -11,7 +11,7 @@
 from . import compat  # noqa: F401  (item, detach, format: see compat.py)
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
-from .functional import grad, gradients, value_and_grad
+from .functional import elementwise_grad, grad, gradients, hessian, jacobian, value_and_grad
 from .fused import linear
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import (
@@ -38,6 +38,9 @@ __all__ = [
     "grad",
     "gradients",
     "value_and_grad",
+    "jacobian",
+    "hessian",
+    "elementwise_grad",
     "gradcheck",
     "numerical_gradient",
     "GradcheckError",

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from autograd import Value, draw_dot
+from autograd import Value, draw_dot, grad
 
 # ---- micrograd: nodes built by hand, as the lecture builds them ---------------------------------
 
@@ -197,6 +197,149 @@ def test_layers_with_nonlin_match_micrograds_outputs():
         neuron, their_neuron = nn.Neuron(2, nonlin=nonlin), mg.Neuron(2, nonlin=nonlin)
         copy_weights(their_neuron, neuron)
         assert neuron([-1.0, 0.5]).data == their_neuron([-1.0, 0.5]).data
+
+
+# ---- HIPS autograd and JAX: argnum, jacobian, hessian, elementwise_grad --------------------------
+
+
+def test_grad_takes_hips_autograds_argnum(backward_path):
+    from autograd import elementwise_grad, hessian, jacobian, value_and_grad
+
+    f = lambda x, y: x * y ** 3  # noqa: E731
+    assert grad(f, argnum=1)(2.0, 0.5) == grad(f, argnums=1)(2.0, 0.5) == 1.5
+    assert grad(f, 1)(2.0, 0.5) == 1.5  # HIPS's positional argnum
+    assert value_and_grad(f, argnum=0)(2.0, 0.5) == (0.25, 0.125)
+    assert grad(f, argnum=(0, 1))(2.0, 0.5) == (0.125, 1.5)
+    assert jacobian(f, argnum=0)(2.0, 0.5) == 0.125
+    assert hessian(f, argnum=1)(2.0, 0.5) == 6.0  # 6xy
+    assert elementwise_grad(f, argnum=1)(2.0, [0.0, 0.5]) == [0.0, 1.5]
+
+
+def central_difference(f, args, j, h=1e-6):
+    up, down = list(args), list(args)
+    up[j] += h
+    down[j] -= h
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+def others_constant(point, *positions):
+    """The point with every argument not in ``positions`` a constant Value (f calls methods)."""
+    return [x if i in positions else Value(x, requires_grad=False) for i, x in enumerate(point)]
+
+
+def on_floats(f):
+    """f with its Value ops applied to plain floats: for finite differences."""
+    return lambda *xs: _floats(f(*(Value(x) for x in xs)))
+
+
+def _floats(out):
+    return [v.data for v in out] if isinstance(out, list) else out.data
+
+
+VECTOR_FUNCTIONS = [  # (name, f of several scalars returning a list, point)
+    ("polar to cartesian", lambda r, t: [r * t.cos(), r * t.sin()], (1.5, 0.7)),
+    ("mixed", lambda x, y, z: [x * y * z, (x * y).sin() + z ** 2, (x - z).exp() / y],
+     (0.3, -1.2, 0.8)),
+    ("one argument, many outputs", lambda x: [x.tanh(), x ** 3, x.sigmoid()], (0.4,)),
+]  # fmt: skip
+VECTOR_IDS = [v[0] for v in VECTOR_FUNCTIONS]
+
+
+@pytest.mark.parametrize(("name", "f", "point"), VECTOR_FUNCTIONS, ids=VECTOR_IDS)
+def test_jacobian_matches_torch_and_finite_differences(backward_path, torch, name, f, point):
+    from autograd import jacobian
+
+    ours = jacobian(f)(*point)
+    assert len(ours) == len(f(*map(Value, point))) and all(len(row) == len(point) for row in ours)
+    inputs = tuple(torch.tensor(x, requires_grad=True) for x in point)
+    theirs = torch.autograd.functional.jacobian(lambda *ts: tuple(f(*ts)), inputs)
+    numeric = on_floats(f)
+    for i, row in enumerate(ours):
+        for j, d in enumerate(row):
+            assert type(d) is float
+            assert d == pytest.approx(theirs[i][j].item(), rel=1e-12, abs=1e-15), (i, j)
+            fd = central_difference(lambda *xs, i=i: numeric(*xs)[i], point, j)
+            assert d == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    column = jacobian(f, argnums=0)(*others_constant(point, 0))  # one entry per output
+    assert column == [row[0] for row in ours]
+    assert jacobian(f, argnums=(0,))(*others_constant(point, 0)) == [[row[0]] for row in ours]
+
+
+SCALAR_FUNCTIONS = [  # (name, f of several scalars returning one scalar, point)
+    ("rosenbrock", lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2, (-0.5, 1.5)),
+    ("saddle with curvature", lambda x, y: x * y.exp() - y * x.sin() + (x * y) ** 2, (0.7, -0.4)),
+    ("three arguments", lambda x, y, z: (x * y + z).tanh() * (z ** 2 + 1).log(), (0.2, 0.5, -1.1)),
+    ("one argument", lambda x: x.sin() * x ** 2, (1.3,)),
+]  # fmt: skip
+SCALAR_IDS = [v[0] for v in SCALAR_FUNCTIONS]
+
+
+@pytest.mark.parametrize(("name", "f", "point"), SCALAR_FUNCTIONS, ids=SCALAR_IDS)
+def test_hessian_matches_torch_and_finite_differences(backward_path, torch, name, f, point):
+    from autograd import hessian, jacobian
+
+    ours = hessian(f)(*point)
+    n = len(point)
+    assert len(ours) == n and all(len(row) == n for row in ours)
+    inputs = tuple(torch.tensor(x, requires_grad=True) for x in point)
+    theirs = torch.autograd.functional.hessian(f, inputs)
+    gradient = jacobian(f)
+    assert gradient(*point) == pytest.approx(
+        [t.item() for t in torch.autograd.functional.jacobian(f, inputs)], rel=1e-12
+    )
+    for i in range(n):
+        for j in range(n):
+            assert ours[i][j] == pytest.approx(theirs[i][j].item(), rel=1e-11, abs=1e-13), (i, j)
+            assert ours[i][j] == pytest.approx(ours[j][i], rel=1e-12, abs=1e-13)  # symmetric
+            fd = central_difference(lambda *xs, i=i: gradient(*xs)[i], point, j, h=1e-5)
+            assert ours[i][j] == pytest.approx(fd, rel=1e-6, abs=1e-6)
+    assert hessian(f, argnums=0)(*others_constant(point, 0)) == ours[0][0]
+    last = n - 1
+    corners = hessian(f, argnums=(last, 0))(*others_constant(point, 0, last))
+    assert corners == [[ours[last][last], ours[last][0]], [ours[0][last], ours[0][0]]]
+
+
+def test_newtons_method_with_hessian_finds_the_rosenbrock_minimum():
+    from autograd import hessian, jacobian
+
+    f = lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2  # noqa: E731
+    x, y = -1.2, 1.0
+    for _ in range(10):  # Newton: solve H d = -g for the 2x2 step d
+        (gx, gy), ((a, b), (c, d)) = jacobian(f)(x, y), hessian(f)(x, y)
+        det = a * d - b * c
+        x, y = x - (d * gx - b * gy) / det, y - (a * gy - c * gx) / det
+    assert (x, y) == pytest.approx((1.0, 1.0), abs=1e-12)
+    assert hessian(f)(1.0, 1.0) == [[802.0, -400.0], [-400.0, 200.0]]
+
+
+def test_elementwise_grad_over_a_list_matches_torch_and_finite_differences(backward_path, torch):
+    from autograd import elementwise_grad
+
+    xs = [i / 4 for i in range(-12, 13)]
+    d1 = elementwise_grad(lambda x: x.tanh())(xs)
+    d2 = elementwise_grad(elementwise_grad(lambda x: x.tanh()))(xs)
+    t = torch.tensor(xs, requires_grad=True)
+    (t1,) = torch.autograd.grad(t.tanh().sum(), [t], create_graph=True)
+    (t2,) = torch.autograd.grad(t1.sum(), [t])
+    assert d1 == pytest.approx(t1.tolist(), rel=1e-12, abs=1e-15)
+    assert d2 == pytest.approx(t2.tolist(), rel=1e-11, abs=1e-14)
+    assert d1 == pytest.approx([central_difference(math.tanh, [x], 0) for x in xs], abs=1e-8)
+    assert all(type(d) is float for d in d1 + d2)
+    assert elementwise_grad(lambda x: x.tanh())(0.5) == d1[14]  # one number: one derivative
+    assert elementwise_grad(lambda a, x: a * x * x, 1)(3.0, (1.0, 2.0)) == [6.0, 12.0]
+
+
+def test_jacobian_and_hessian_of_values_are_values_and_nest_in_grad(backward_path):
+    from autograd import hessian, jacobian
+
+    f = lambda x, y: x ** 3 * y  # noqa: E731
+    x, y = Value(2.0), Value(3.0)
+    h = hessian(f)(x, y)
+    assert all(isinstance(d, Value) for row in h for d in row)
+    assert [[d.data for d in row] for row in h] == [[36.0, 12.0], [12.0, 0.0]]
+    # d/dy of d2f/dx2 = 6x: a third derivative through jacobian
+    assert grad(lambda y: hessian(f, argnums=0)(2.0, y))(3.0) == 12.0
+    assert jacobian(lambda x: [x, 5.0])(2.0) == [[1.0], [0.0]]  # a constant output: zeros
 
 
 # ---- PyTorch: constants, detach, .grad ----------------------------------------------------------
