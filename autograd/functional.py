@@ -9,8 +9,11 @@ arguments are JAX's (``argnums``), with HIPS autograd's ``argnum`` accepted as w
 from __future__ import annotations
 
 import functools
+import linecache
 import numbers
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .engine import Value, chain_rule
@@ -126,11 +129,8 @@ def _trace(
         for i in positions:
             if i not in traced:  # (a position named twice is one argument: one traced Value)
                 traced[i] = args_list[i] = _traced_value(args[i], i, who)
-        _TRACED.append(set(traced.values()))
-        try:
+        with _floats_refused(set(traced.values()), who):
             out = f(*args_list)
-        finally:
-            _TRACED.pop()
     return out, [traced[i] for i in positions], nested
 
 
@@ -174,6 +174,63 @@ def _plain(x: Any) -> Any:
     return x.data if isinstance(x, Value) else float(x)
 
 
+# ---- a traced Value turned into a plain float -------------------------------------------------
+# math.tanh(x) or float(x) gives x's data: a float that carries no gradient. Inside a transform
+# that would silently differentiate a constant, so while f runs, Value.__float__ refuses a
+# Value computed from a traced one. Outside the transforms float(v) is the plain method.
+
+
+@contextmanager
+def _floats_refused(traced: set[Value], who: str) -> Iterator[None]:
+    if not _TRACED:
+        _SAVED_FLOAT.append(Value.__float__)
+        Value.__float__ = _checked_float  # type: ignore[method-assign]
+    _TRACED.append(traced)
+    _WHO.append(who)
+    try:
+        yield
+    finally:
+        _TRACED.pop()
+        _WHO.pop()
+        if not _TRACED:
+            Value.__float__ = _SAVED_FLOAT.pop()  # type: ignore[method-assign]
+
+
+_SAVED_FLOAT: list[Callable[[Value], float]] = []  # Value.__float__ before the outermost trace
+_WHO: list[str] = []
+
+
+def _checked_float(self: Value) -> float:
+    """``Value.__float__`` while a transform runs f."""
+    caller = sys._getframe(1)
+    # chainrule's own code takes numbers out on purpose (a softmax's max shift, checks)
+    ours = caller.f_globals.get("__name__", "").partition(".")[0] in ("autograd", "nn")
+    if not ours and _depends_on_traced(self):
+        code = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
+        raise TypeError(
+            f"{_WHO[-1]}: a Value computed from the argument being differentiated (data "
+            f"{self.data!r}) was turned into a plain float (float(), math.*), which carries no "
+            f"gradient, at {caller.f_code.co_filename}:{caller.f_lineno}: {code}; use the "
+            "Value's own ops (x.tanh(), x.exp(), x.sin(), ...), or x.data to use its number "
+            "as a constant"
+        )
+    return _SAVED_FLOAT[0](self)
+
+
+def _depends_on_traced(v: Value) -> bool:
+    traced = set().union(*_TRACED)
+    seen: set[Value] = set()
+    stack = [v]
+    while stack:
+        node = stack.pop()
+        if node in traced:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(node.inputs)
+    return False
+
+
 # ---- the transforms ---------------------------------------------------------------------------
 
 
@@ -185,7 +242,8 @@ def value_and_grad(
     Arguments may be floats or Values. With float arguments the results are floats; when an
     argument is a Value, the gradient is a Value too, so calls nest: ``grad(grad(f))``.
     With a tuple ``argnums`` the gradient is a tuple. ``argnum`` (HIPS autograd's name) is
-    accepted for ``argnums``.
+    accepted for ``argnums``. Inside f, use the Value's ops: ``math.tanh(x)`` or ``float(x)``
+    of a traced Value is a TypeError (the float would carry no gradient).
 
     >>> value_and_grad(lambda x, y: x * y + y, argnums=(0, 1))(2.0, 3.0)
     (9.0, (3.0, 3.0))
