@@ -23,7 +23,7 @@ from .graph import (
     tree_text,
 )
 from .modes import RemovableHandle, detect_anomaly, enable_grad, no_grad, use_fast_path
-from .steps import BackwardStep, backward_steps
+from .steps import BackwardStep, backward_steps, chain_rule_step
 
 __all__ = [
     "Value",
@@ -49,6 +49,7 @@ __all__ = [
     "print_graph",
     "tree_text",
     "backward_steps",
+    "chain_rule_step",
     "BackwardStep",
     "DotNotFoundError",
     "find_dot",

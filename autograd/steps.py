@@ -1,4 +1,5 @@
-"""The chain rule one multiplication at a time: ``backward_steps`` and ``local_derivatives``."""
+"""The chain rule one multiplication at a time: ``backward_steps`` walks a whole backward pass,
+``chain_rule_step`` runs one node's step by hand, ``local_derivatives`` gives a node's rule."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from .floats import as_float
 from .formatting import format_number, input_name
 from .modes import MODES, check_gradient, raise_summed
 
-__all__ = ["BackwardStep", "backward_steps", "local_derivatives", "grads_set_aside"]
+__all__ = [
+    "BackwardStep", "backward_steps", "chain_rule_step", "local_derivatives", "grads_set_aside",
+]  # fmt: skip
 
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
@@ -118,6 +121,39 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
             leaf.grad = old + leaf.grad
         elif not leaf.requires_grad:
             leaf.grad = None
+
+
+def chain_rule_step(node: Value) -> list[BackwardStep]:
+    """One node's step of the chain rule, by hand: add ``local derivative x node.grad`` into
+    the ``.grad`` of each of its inputs. What micrograd's ``node._backward()`` does (and
+    ``node._backward()`` runs this).
+
+    Set the output's grad to 1, then call it on every op's result from the output back to
+    the inputs (a node after every node that uses it, as ``reversed(topological_order(o))``
+    gives them); the leaves then hold what ``backward()`` gives, bit for bit. Unlike
+    ``backward()`` nothing is zeroed first, no hook runs and ``detect_anomaly`` checks nothing:
+    it is the bare step. Returns the steps made (a constant input gets none).
+
+    >>> x = Value(3.0, label="x"); w = Value(-2.0, label="w"); y = x * w; y.label = "y"
+    >>> y.grad = 1.0
+    >>> for step in chain_rule_step(y):
+    ...     print(step)
+    step 0: x <- y: local -2.0000 x upstream 1.0000 = -2.0000; x.grad is now -2.0000
+    step 1: w <- y: local 3.0000 x upstream 1.0000 = 3.0000; w.grad is now 3.0000
+    """
+    if not isinstance(node, Value):
+        raise TypeError(f"chain_rule_step: node must be a Value, got {node!r:.60}")
+    g = node.grad
+    steps: list[BackwardStep] = []
+    if g is None:  # a constant: no gradient to pass on
+        return steps
+    for slot, (v, local) in enumerate(zip(node.inputs, local_derivatives(node))):
+        if not v.requires_grad:
+            continue
+        contribution = g * local
+        v.grad = contribution if v.grad is None else v.grad + contribution
+        steps.append(BackwardStep(len(steps), node, v, slot, local, g, contribution, v.grad))
+    return steps
 
 
 @contextmanager

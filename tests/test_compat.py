@@ -114,6 +114,58 @@ def test_lecture_trace_over_prev_and_op_sees_the_whole_graph():
     assert sorted(n._op for n in nodes) == ["", "", "*", "relu"]
 
 
+def test_lecture_backward_by_hand_with_underscore_backward(backward_path):
+    o, v = lecture_neuron()
+    o.grad = 1.0  # the lecture seeds the output, then steps each node from the output back
+    for name in ("o", "n", "s", "x1*w1", "x2*w2", "x1", "w1"):
+        assert v[name]._backward() is None  # (on a leaf it does nothing, as micrograd's)
+    by_hand = {name: v[name].grad for name in v}
+    o2, v2 = lecture_neuron()
+    o2.backward()
+    assert by_hand == {name: v2[name].grad for name in v2}
+    assert by_hand["w1"] == pytest.approx(1.0) and by_hand["x1"] == pytest.approx(-1.5)
+
+
+def test_chain_rule_step_over_the_graph_equals_backward_bit_for_bit(backward_path):
+    import nn
+    from autograd import chain_rule_step, topological_order
+
+    def loss_of(model):
+        return sum((model(x) - t) ** 2 for x, t in [([0.5, -1.0], 1.0), ([2.0, 0.3], -1.0)])
+
+    model = nn.MLP(2, [4, 4, 1], activation="tanh", seed=3, fused=False)
+    loss = loss_of(model)
+    loss.grad = 1.0
+    steps = [s for node in reversed(topological_order(loss)) for s in chain_rule_step(node)]
+    by_hand = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    loss_of(model).backward()
+    assert by_hand == [p.grad for p in model.parameters()]
+    assert len(steps) == sum(len(n.inputs) for n in topological_order(loss))
+
+
+def test_chain_rule_step_returns_its_steps_and_skips_constants():
+    from autograd import chain_rule_step
+
+    x, k = Value(2.0, label="x"), Value(5.0, requires_grad=False)
+    y = x * k
+    y.label = "y"
+    assert [s.contribution for s in chain_rule_step(y)] == [0.0]  # y.grad is 0 so far; not k
+    assert x.grad == 0.0 and k.grad is None
+    y.grad = 2.0
+    (step,) = chain_rule_step(y)
+    assert (step.input, step.local, step.upstream, step.contribution) == (x, 5.0, 2.0, 10.0)
+    assert str(step) == (
+        "step 0: x <- y: local 5.0000 x upstream 2.0000 = 10.0000; x.grad is now 10.0000"
+    )
+    assert chain_rule_step(k) == [] and chain_rule_step(x) == []
+    x.grad = None  # None is "no gradient yet", as in PyTorch
+    chain_rule_step(y)
+    assert x.grad == 10.0
+    with pytest.raises(TypeError, match=r"^chain_rule_step: node must be a Value, got 2\.0"):
+        chain_rule_step(2.0)
+
+
 def test_draw_dot_takes_micrograds_call_as_written():
     o, _ = lecture_neuron()
     o.backward()
