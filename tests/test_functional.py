@@ -171,6 +171,57 @@ def test_values_made_under_no_grad_still_check_types():
         assert type(Value(3).data) is float
 
 
+
+def test_no_grad_on_a_generator_function_covers_its_body_and_not_its_caller():
+    @no_grad()
+    def batches(xs):
+        """Docs."""
+        for x in xs:
+            yield x * 2  # made under no_grad
+        return "done"
+
+    x = Value(1.0)
+    gen = batches([x, x])
+    first = next(gen)
+    assert first.data == 2.0 and first._children == ()
+    assert records(x)  # paused at yield: the caller records as usual
+    with pytest.raises(StopIteration) as stop:
+        assert next(gen)._children == ()
+        next(gen)
+    assert stop.value.value == "done"  # the generator's return value is kept
+    assert batches.__name__ == "batches" and batches.__doc__ == "Docs."
+    assert [v._children for v in no_grad(batches.__wrapped__)([x])] == [()]
+
+
+def test_mode_decorated_generator_passes_send_throw_and_close_in_its_mode():
+    seen = []
+
+    @detect_anomaly()
+    def echo():
+        try:
+            while True:
+                got = yield MODES.anomaly
+                seen.append((got, MODES.anomaly))
+        except KeyError:
+            seen.append(("thrown", MODES.anomaly))
+            yield "caught"
+        finally:
+            seen.append(("closed", MODES.anomaly))
+
+    gen = echo()
+    assert next(gen) is True and not MODES.anomaly
+    assert gen.send("a") is True
+    assert gen.throw(KeyError("k")) == "caught" and not MODES.anomaly
+    gen.close()
+    assert seen == [("a", True), ("thrown", True), ("closed", True)] and not MODES.anomaly
+
+    @enable_grad()
+    def recording():
+        yield records(Value(1.0))
+
+    with no_grad():
+        assert list(recording()) == [True] and not records(Value(1.0))
+
 # ---- grad and value_and_grad ---------------------------------------------------------------------
 
 
