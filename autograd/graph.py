@@ -615,6 +615,11 @@ def save(graph_or_root: Any, path: str | os.PathLike[str], **draw_kwargs: Any) -
     graph = graph_or_root
     if isinstance(graph_or_root, Value):
         graph = draw_dot(graph_or_root, **draw_kwargs)
+    elif not hasattr(graph_or_root, "pipe"):
+        raise TypeError(
+            "save: graph_or_root must be a Value or a graph from draw_dot, got "
+            f"{type(graph_or_root).__name__} {graph_or_root!r:.60}"
+        )
     elif draw_kwargs:
         raise TypeError("save: drawing options are only accepted with a Value, not a graph")
     return write_picture(graph, path)
@@ -663,6 +668,7 @@ def tree_text(
     │  └─ a  #1 (above)
     └─ const  data 1.0000  grad 1.0000
     """
+    _check_root(root, "tree_text")
     order = topological_order(root)
     roles = _roles(order, root, set())  # no params known: a leaf is labelled, data or const
     uses = _consumers(order)
@@ -709,7 +715,13 @@ def print_graph(
     y [tanh]  data 0.4621  grad 1.0000
     └─ x  data 0.5000  grad 0.7864
     """
+    _check_root(root, "print_graph")
     print(tree_text(root, show_data, show_grad, max_lines))
+
+
+def _check_root(root: Any, who: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{who}: root must be a Value, got {type(root).__name__} {root!r:.60}")
 
 
 def _tree(self: Value, **kwargs: Any) -> TreeText:

@@ -26,6 +26,8 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     >>> local_derivatives(a * b), local_derivatives(a)
     ((3.0, 2.0), ())
     """
+    if not isinstance(node, Value):
+        raise TypeError(f"local_derivatives: node must be a Value, got {node!r:.60}")
     if node.is_leaf:
         return ()
     return RULES[node.op](node.data, *[v.data for v in node.inputs])
@@ -86,6 +88,9 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     >>> x.grad
     6.0
     """
+    if not isinstance(root, Value):
+        what = f"{type(root).__name__} {root!r:.60}"
+        raise TypeError(f"backward_steps: root must be a Value, got {what}")
     seed = as_float(grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)")
     order = topological_order(root)
     held = [(v, v.grad) for v in order if v.is_leaf]  # leaves add their earlier grad at the end

@@ -64,24 +64,6 @@ def test_hand_built_node_with_an_op_of_no_rule_fails_backward_by_name(backward_p
     assert a.grad == 0.0 and b.grad == 0.0  # a failed backward changes no leaf
 
 
-@pytest.mark.parametrize(
-    ("children", "op", "message"),
-    [
-        ("ab", "+", "_children must be a tuple of Values, got 'ab'"),
-        ((1.0, 2.0), "+", "_children must be a tuple of Values, got (1.0, 2.0)"),
-        ("VALUE", "+", "_children must be a tuple of Values, got Value"),
-        ("THREE", "+", "op '+' takes 2 inputs, got 3"),
-        ("ONE", "*", "op '*' takes 2 inputs, got 1"),
-        ("THREE", "tanh", "op 'tanh' takes 1 inputs, got 3"),
-    ],
-)
-def test_hand_built_node_with_wrong_children_is_a_type_error(children, op, message):
-    a = Value(1.0)
-    children = {"VALUE": a, "THREE": (a, a, a), "ONE": (a,)}.get(children, children)
-    with pytest.raises(TypeError, match="^" + re.escape("Value: " + message)):
-        Value(1.0, children, op)
-
-
 def test_prev_is_micrograds_read_only_set_of_inputs():
     a, b = Value(2.0), Value(3.0)
     c = a * b
@@ -162,8 +144,6 @@ def test_chain_rule_step_returns_its_steps_and_skips_constants():
     x.grad = None  # None is "no gradient yet", as in PyTorch
     chain_rule_step(y)
     assert x.grad == 10.0
-    with pytest.raises(TypeError, match=r"^chain_rule_step: node must be a Value, got 2\.0"):
-        chain_rule_step(2.0)
 
 
 def test_draw_dot_takes_micrograds_call_as_written():
@@ -179,18 +159,6 @@ def test_draw_dot_takes_micrograds_call_as_written():
     assert g.format == "svg" and "rankdir=TB" in g.source
     assert draw_dot(o, "BT", fmt="png").format == "png"  # ours, as before
     assert draw_dot(o, fmt="png", format="png").format == "png"
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"fmt": "png", "format": "svg"}, "draw_dot: fmt='png' and format='svg' disagree"),
-        ({"rankdir": "svg", "format": "png"}, "draw_dot: got the format twice: 'svg' and "),
-    ],
-)
-def test_draw_dot_refuses_two_different_formats(kwargs, message):
-    with pytest.raises(TypeError, match="^" + re.escape(message)):
-        draw_dot(Value(1.0) * 2, **kwargs)
 
 
 def micrograd_module():
