@@ -428,3 +428,54 @@ def test_constants_print_and_explore_and_get_no_backward_step():
     assert x.grad == 6.0 and k.grad is None  # backward() then the steps: leaves accumulate
     page = explore(y)
     assert "2 backward steps" in repr(page) and x.grad == 6.0 and k.grad is None
+
+
+# ---- the package names: HIPS autograd installed over ours --------------------------------------
+
+HIPS_LIKE_INIT = '''"""A stand-in for HIPS autograd's autograd/__init__.py, written here."""
+def grad(fun, argnum=0):
+    raise NotImplementedError
+elementwise_grad = value_and_grad = grad
+'''
+
+
+def import_nn_with_autograd_init(tmp_path, init_text):
+    """``import nn`` in a fresh interpreter from a copy of the packages in which
+    autograd/__init__.py was replaced, as installing HIPS autograd over chainrule does."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    site = tmp_path / "site-packages"
+    for package in ("autograd", "nn"):
+        skip = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(root / package, site / package, ignore=skip)
+    if init_text is None:
+        (site / "autograd" / "__init__.py").unlink()  # HIPS uninstalled: ours is gone too
+    else:
+        (site / "autograd" / "__init__.py").write_text(init_text)
+    return subprocess.run(
+        [sys.executable, "-c", "import nn"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("init_text", [HIPS_LIKE_INIT, None], ids=["overwritten", "removed"])
+def test_nn_says_in_one_line_when_autograd_is_not_chainrules(tmp_path, init_text):
+    result = import_nn_with_autograd_init(tmp_path, init_text)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: nn: the 'autograd' package imported from ")
+    assert "site-packages/autograd" in last and "is not chainrule's" in last
+    assert "HIPS autograd" in last and "'pip uninstall autograd'" in last
+    assert "cannot import name" not in result.stderr
+
+
+def test_nn_imports_quietly_with_chainrules_autograd(tmp_path):
+    from pathlib import Path
+
+    init = (Path(__file__).resolve().parent.parent / "autograd" / "__init__.py").read_text()
+    result = import_nn_with_autograd_init(tmp_path, init)
+    assert result.returncode == 0 and result.stderr == ""
