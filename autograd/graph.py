@@ -257,7 +257,6 @@ def draw_dot(
     highlight: Any = None,
     params: Any = None,
     legend: bool = True,
-    *,
     format: str | None = None,  # noqa: A002  (micrograd's name for fmt)
 ) -> Any:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
@@ -265,9 +264,8 @@ def draw_dot(
     Each Value is a record ``{ label | data 2.0000 | grad -1.5000 }``, each op a small oval
     (``*``, ``tanh``, ``linear``, ...), and edges follow the data, from inputs to ``root``.
     Fill colours show each Value's role: input, parameter (pass ``params=model`` or a list of
-    Values to mark them), constant (an unlabeled leaf made from a plain number, like the 2 of
-    ``x * 2``, or any ``requires_grad=False`` leaf, such as ``v.detach()``) and output. The
-    edges into a ``linear`` node are labelled w0.., x0.., b.
+    Values to mark them), constant (a leaf made from a plain number, like the 2 of ``x * 2``,
+    or with ``requires_grad=False``) and output. Edges into ``linear`` are labelled w0.., x0.., b.
 
     - ``color_by="grad"``: fill by |grad| on a log scale (viridis: dark = small, yellow =
       large), with a legend: vanishing gradients show up as dark boxes.
@@ -279,10 +277,9 @@ def draw_dot(
     - Graphs of more than ``max_nodes`` Values are refused (a ValueError) rather than hanging
       the notebook; collapse them or draw one sample's graph.
 
-    ``.source`` is the DOT text; ``save(graph, "g.png")`` or ``.render()`` write files, which
-    needs Graphviz's ``dot`` program (or ``pip install graphviz-pure``). ``fmt`` is the format
-    ``.render()`` writes; micrograd's ``draw_dot(root, format="svg", rankdir="LR")`` works as
-    written, also with the format second, as micrograd orders them (``draw_dot(root, "png")``).
+    ``.source`` is the DOT text; ``save(graph, "g.png")`` or ``.render()`` write files (in
+    ``fmt``), which needs Graphviz's ``dot`` (or ``pip install graphviz-pure``). micrograd's
+    ``draw_dot(root, format="svg", rankdir="LR")`` works as written, positionally too.
 
     >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w")
     >>> y = (x * w).tanh(); y.label = "y"; y.backward()
