@@ -529,6 +529,39 @@ def test_detach_is_a_new_constant_leaf_with_the_same_data(backward_path):
     assert x.detach().label == "x" and x.detach() is not x
 
 
+def test_grad_starts_at_zero_and_none_means_no_gradient_yet(backward_path):
+    from autograd import backward_steps, gradients
+
+    p = Value(1.5)
+    assert p.grad == 0.0  # micrograd's start, kept: drawings show grad 0 before backward()
+    p.grad = None  # PyTorch's "no gradient yet": every pass adds to it as to nothing
+    (p * 3).backward()
+    assert p.grad == 3.0
+    p.grad = None
+    list(backward_steps(p * 3))
+    assert p.grad == 3.0
+    h = p * 2
+    h.grad = None  # an interior node restarts anyway
+    (h * h).backward()
+    assert h.grad == 6.0 and p.grad == 3.0 + 12.0
+    assert gradients(h * h, [p]) == [12.0]
+
+
+def test_gradient_sums_are_the_same_bit_for_bit_whatever_the_memory_layout(backward_path):
+    import nn
+
+    def grads_after_junk(n_junk):
+        junk = [Value(float(i)) for i in range(n_junk)]  # moves later objects' addresses
+        model = nn.MLP(2, [8, 8, 1], seed=5, fused=False)
+        loss = sum(model([0.1 * i, -0.2 * i]) ** 2 for i in range(6))
+        loss.backward()
+        del junk
+        return [p.grad for p in model.parameters()]
+
+    first = grads_after_junk(0)
+    assert all(grads_after_junk(n) == first for n in (1, 7, 1000))
+
+
 def test_item_and_format_give_the_float_like_a_tensor():
     loss = Value(0.123456, label="loss")
     assert loss.item() == 0.123456 and type(loss.item()) is float
@@ -618,3 +651,23 @@ def test_nn_imports_quietly_with_chainrules_autograd(tmp_path):
     init = (Path(__file__).resolve().parent.parent / "autograd" / "__init__.py").read_text()
     result = import_nn_with_autograd_init(tmp_path, init)
     assert result.returncode == 0 and result.stderr == ""
+
+
+# ---- the README's "Coming from" section runs and prints what it says --------------------------
+
+
+def coming_from_examples():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Coming from micrograd / HIPS autograd / PyTorch", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```\nprints\n```\n(.*?)```", section, re.S)
+
+
+def test_readme_coming_from_examples_print_what_they_say(capsys):
+    examples = coming_from_examples()
+    assert len(examples) == 2
+    for code, printed in examples:
+        exec(compile(code, "README.md", "exec"), {})
+        assert capsys.readouterr().out == printed
