@@ -160,8 +160,9 @@ def _outputs(out: Any, who: str) -> tuple[list[Value | None], bool]:
 
 
 def _valued(x: Any) -> Any:
-    """Plain numbers as Values (a derivative that is 0 everywhere comes back as 0.0); lists
-    are walked: inside another transform every result is a Value."""
+    """Inside another transform every result is a Value: plain numbers (the 0.0 gradients
+    gives for an input the output does not reach, a constant f's value) become Values; lists
+    are walked."""
     if isinstance(x, (list, tuple)):
         return type(x)(_valued(v) for v in x)
     return x if isinstance(x, Value) else Value(x)
