@@ -53,10 +53,8 @@ class Value:
     # _a, _b: the op's inputs (read them as ``inputs``); _op: its name, "" for a leaf
     __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "__weakref__")
 
-    def __init__(
-        self, data: Any, _children: Any = (), _op: str = "", label: str = "", *,
-        requires_grad: bool = True,
-    ) -> None:  # fmt: skip
+    def __init__(self, data: Any, _children: Any = (), _op: str = "", label: str = "", *,
+                 requires_grad: bool = True) -> None:  # fmt: skip
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r:.60}")
         self.data = data if type(data) is float else as_float(data)
@@ -256,8 +254,9 @@ def _hand_built(kids: Any, op: str) -> tuple[Any, Any]:  # the slots of Value(3.
     if not isinstance(kids, (tuple, list, set)) or not all(isinstance(v, Value) for v in kids):
         raise TypeError(f"Value: _children must be a tuple of Values, got {kids!r:.60}; a label "
                         "is Value(2.0, label='x')")  # fmt: skip
-    if (n := len(RULES[op].formulas) if op in RULES and op != "linear" else 0) and len(kids) != n:
-        raise TypeError(f"Value: op {op!r} takes {n} inputs, got {len(kids)}: {kids!r:.80}")
+    arity = len(RULES[op].formulas) if op in RULES and op != "linear" else len(kids)
+    if len(kids) != arity:  # (the rule of a known op expects its inputs)
+        raise TypeError(f"Value: op {op!r} takes {arity} inputs, got {len(kids)}: {kids!r:.80}")
     return (tuple(kids), MANY) if len(kids) > 2 or op == "linear" else (*kids, None)[:2]
 
 
