@@ -190,6 +190,7 @@ def test_notebooks_are_numbered_from_00_without_gaps_or_repeats():
     assert len(here) == len(set(here))
     numbers = sorted(set(here) | {name[:2] for name in ELSEWHERE})
     assert numbers == [f"{i:02d}" for i in range(len(numbers))]
+    assert len(here) >= 11  # issue 18: the first edition's eight, 00, and the new topics
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -440,6 +441,29 @@ def test_each_check_fails_with_a_hint_without_its_answer_and_passes_with_it(
     from nbclient import NotebookClient
 
     nb = practice_run(nbformat.read(path, as_version=4))
+    if any("import torch" in cell.source for cell in nb.cells):
+        pytest.importorskip("torch")  # its checks of PyTorch code say "skipped" without torch
     NotebookClient(nb, timeout=300, kernel_name=kernel_name, allow_errors=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert practice_problems(nb) == []
+
+
+@pytest.mark.slow
+def test_pytorch_notebook_runs_without_torch_and_says_what_it_skipped(kernel_name, tmp_path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOK_DIR / "14_pytorch_side_by_side.ipynb", as_version=4)
+    hide = "import sys\nsys.modules['torch'] = None  # from here on, import torch fails"
+    nb.cells.insert(0, nbformat.v4.new_code_cell(hide))
+    NotebookClient(nb, timeout=300, kernel_name=kernel_name,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def printed(cell):
+        return "".join(out.get("text", "") for out in cell.outputs)
+
+    _, setup, *rest = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert "PyTorch is not installed" in printed(setup)
+    guarded = [cell for cell in rest if "if torch is None:" in cell.source]
+    assert len(guarded) >= 4  # the neuron, second derivatives, to_torch's check, training
+    for cell in guarded:  # (a torch cell without the guard fails the run above)
+        assert "skipped" in printed(cell), cell.source[:200]
