@@ -78,9 +78,13 @@ def learner_copy(nb):
         if cell.cell_type != "code":
             continue
         cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)  # the timings of the run that saved the outputs
         if is_solution(cell):
             cell.source = strip_solution(cell.source)
-            cell.metadata.get("jupyter", {}).pop("source_hidden", None)  # the learner writes here
+            view = cell.metadata.pop("jupyter", {})
+            view.pop("source_hidden", None)  # the learner writes here: shown, not collapsed
+            if view:
+                cell.metadata["jupyter"] = view
     return nb
 
 

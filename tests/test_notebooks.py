@@ -309,7 +309,8 @@ def test_exercises_module_examples_run():
 def test_learner_copy_takes_out_answers_and_outputs_and_nothing_else():
     answer = nbformat.v4.new_code_cell(
         "def f():\n    # BEGIN SOLUTION\n    return 42\n    # END SOLUTION",
-        metadata={"tags": ["solution"], "jupyter": {"source_hidden": True}},
+        metadata={"tags": ["solution"], "jupyter": {"source_hidden": True},
+                  "execution": {"shell.execute_reply": "2026-01-01T00:00:00Z"}},
         outputs=[nbformat.v4.new_output("stream", text="42")], execution_count=2,
     )
     check = nbformat.v4.new_code_cell("check(f)", metadata={"tags": ["check"]}, execution_count=3,
@@ -319,7 +320,7 @@ def test_learner_copy_takes_out_answers_and_outputs_and_nothing_else():
     assert [cell.source for cell in copied.cells] == [
         "# Title", "def f():\n    ...  # your code here", "check(f)"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in copied.cells[1:])
-    assert copied.cells[1].metadata == {"tags": ["solution"], "jupyter": {}}  # shown, still tagged
+    assert copied.cells[1].metadata == {"tags": ["solution"]}  # shown, still tagged
     assert nb.cells[1].source.endswith("# END SOLUTION") and nb.cells[2].outputs  # original kept
 
 
