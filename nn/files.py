@@ -19,7 +19,7 @@ import stat
 __all__ = ["save_target", "write_atomically", "read_bounded", "MAX_MODEL_BYTES",
            "MAX_CSV_BYTES"]
 
-MAX_MODEL_BYTES = 256 * 2**20  # a million parameters take about 50 MB of JSON
+MAX_MODEL_BYTES = 64 * 2**20  # a million parameters take about 50 MB of JSON
 MAX_CSV_BYTES = 64 * 2**20  # far more rows than a scalar engine trains on in a day
 
 
