@@ -544,9 +544,9 @@ def fit(
       dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
 
     A ``GradientFlowWarning`` is issued once per layer when its gradient norm falls below
-    1e-6 or rises above 1e3 times the output layer's, or is exactly 0 (dead units). Training stops with a RuntimeWarning if
-    the loss becomes NaN or infinite. The same seed and arguments give the same history, bit
-    for bit (except ``time``).
+    1e-6 or rises above 1e3 times the output layer's, or is exactly 0 (dead units). Training
+    stops with a RuntimeWarning if the loss becomes NaN or infinite. The same seed and
+    arguments give the same history, bit for bit (except ``time``).
 
     >>> from nn import MLP, data
     >>> X, y = data.make_moons(30, noise=0.1, seed=0)
