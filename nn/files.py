@@ -16,8 +16,8 @@ import os
 import secrets
 import stat
 
-__all__ = ["save_target", "write_atomically", "read_bounded", "MAX_MODEL_BYTES",
-           "MAX_CSV_BYTES"]
+__all__ = ["save_target", "check_writable", "write_atomically", "read_bounded",
+           "MAX_MODEL_BYTES", "MAX_CSV_BYTES"]
 
 MAX_MODEL_BYTES = 64 * 2**20  # a million parameters take about 50 MB of JSON
 MAX_CSV_BYTES = 64 * 2**20  # far more rows than a scalar engine trains on in a day
@@ -54,6 +54,20 @@ def save_target(path: str, where: str) -> str:
     return target
 
 
+def check_writable(folder: str, where: str) -> None:
+    """An OSError starting with ``where`` unless a file can be created in ``folder``.
+
+    It creates and removes an empty hidden file: the one test that sees permissions, read-only
+    mounts and access lists alike (``os.access`` says yes to root even on a read-only mount).
+
+    >>> import tempfile
+    >>> check_writable(tempfile.mkdtemp(), "--out results")  # quiet when it can
+    """
+    fd, probe = _create_temporary(folder, "chainrule-write-test", where)
+    os.close(fd)
+    os.unlink(probe)
+
+
 def write_atomically(path: str, text: str, where: str) -> None:
     """Write ``text`` to ``path`` as ``open(path, "w")`` would, but all at once or not at all.
 
@@ -80,7 +94,7 @@ def write_atomically(path: str, text: str, where: str) -> None:
         with open(target, "w", encoding="utf-8") as f:  # a device or a pipe: never replace it
             f.write(text)
         return
-    fd, tmp = _create_temporary(folder, os.path.basename(target))
+    fd, tmp = _create_temporary(folder, os.path.basename(target), where)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             if st is not None:
@@ -95,8 +109,9 @@ def write_atomically(path: str, text: str, where: str) -> None:
         raise
 
 
-def _create_temporary(folder: str, name: str) -> tuple[int, str]:
-    """A new hidden file beside the target, opened for writing: ``(fd, path)``.
+def _create_temporary(folder: str, name: str, where: str) -> tuple[int, str]:
+    """A new hidden file beside the target, opened for writing: ``(fd, path)``. An error names
+    ``where`` and the folder, not the temporary file (a name the user never gave).
 
     Unlike ``tempfile.mkstemp`` (always 0o600) it asks for 0o666 as ``open()`` does, so the
     operating system applies the umask (and any default ACL) exactly as for a plain open.
@@ -108,7 +123,10 @@ def _create_temporary(folder: str, name: str) -> tuple[int, str]:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:  # another writer picked the same name: draw again
             continue
-    raise FileExistsError(errno.EEXIST, f"no free temporary name in {folder!r}")
+        except OSError as exc:  # PermissionError, a read-only file system, ...
+            reason = exc.strerror or type(exc).__name__
+            raise type(exc)(exc.errno, f"{where}: cannot write in {folder!r} ({reason})") from None
+    raise FileExistsError(errno.EEXIST, f"{where}: no free temporary name in {folder!r}")
 
 
 def read_bounded(path: str | os.PathLike[str], limit: int, where: str) -> bytes:
