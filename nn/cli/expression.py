@@ -74,8 +74,8 @@ def _excerpt(text: str, column: int) -> tuple[str, int]:
     """The part of ``text`` shown under an error, and the caret's offset in it: at most about
     ``_SHOWN`` characters around ``column``, unprintable characters escaped (``\\x1b``).
 
-    >>> _excerpt("x\x1b+1", 3)
-    ('x\\x1b+1', 5)
+    >>> _excerpt("x\\x1b+1", 3)
+    ('x\\\\x1b+1', 5)
     >>> line, offset = _excerpt("a" * 500 + "?", 501); len(line) < 80, line[offset]
     (True, '?')
     """
