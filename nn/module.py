@@ -399,7 +399,7 @@ def _check_architecture(where: str, saved: Any, mine: dict[str, Any]) -> None:
         raise ValueError(f"{where}: 'architecture' must be an object, got {type(saved).__name__}")
     keys = (set(saved) | set(mine)) - set(_TRAINING_ONLY)
     diffs = [
-        f"{shown(k, 30)[1:-1]}: file {shown(saved.get(k, '<absent>'))}, "
+        f"{unquoted(k, 30)}: file {shown(saved.get(k, '<absent>'))}, "
         f"model {shown(mine.get(k, '<absent>'))}"
         for k in sorted(keys)
         if saved.get(k, "<absent>") != mine.get(k, "<absent>")

@@ -465,47 +465,31 @@ class _FlowMeter:
                     else "exploding" if ratio > EXPLODING else None)
             if kind and (name, kind) not in self.warned:
                 self.warned.add((name, kind))
-                # a layer that gets no gradient at all: its own units are dead, or those of the
-                # zero-gradient layers right after it (no gradient comes through them)
-                culprit = name
-                for later in names[i + 1:]:
-                    if self.norm_sums[later] != 0:
-                        break
-                    culprit = later
-                warnings.warn(
+                # no gradient at all: this layer's units are dead, or the last of the
+                # zero-gradient layers right after it (nothing comes through them)
+                alive = [n for n in names[i:] if self.norm_sums[n] != 0] + [out_name]
+                culprit = names[names.index(alive[0]) - 1] if alive[0] in names else names[-1]
+                warnings.warn(  # stacklevel: _warn <- end_epoch <- epoch <- fit <- its caller
                     _flow_message(kind, epoch, name, ratio, culprit), GradientFlowWarning,
-                    stacklevel=5,  # _warn <- end_epoch <- epoch <- fit <- fit's caller
-                )
+                    stacklevel=5)
 
 
 def _flow_message(kind: str, epoch: int, name: str, ratio: float, culprit: str) -> str:
-    """What a GradientFlowWarning says, in plain words.
-
-    >>> print(_flow_message("vanishing", 3, "layers.0", 2e-8, "layers.0"))
-    fit: vanishing gradients at epoch 3: layer 'layers.0' gets gradients 2e-08 times the size \
-of the output layer's (below 1e-06), too small for it to learn; try another init (kaiming for \
-ReLU, xavier for tanh) or activation
-    """
+    """What a GradientFlowWarning says, in plain words."""
     if kind == "dead":
-        why = ("its units pass nothing back" if culprit == name else
-               f"the units of layer {culprit!r} after it pass nothing back")
-        return (
-            f"fit: dead units at epoch {epoch}: layer {name!r} gets no gradient at all (every "
-            f"gradient exactly 0), because {why}: ReLUs that output 0 on every sample (dead "
-            "units) stop learning for good. A learning rate too large often pushes them there: "
-            "lower it, or try leaky_relu"
-        )
+        why = "its units" if culprit == name else f"the units of layer {culprit!r} after it"
+        return (f"fit: dead units at epoch {epoch}: layer {name!r} gets no gradient at all "
+                f"(every gradient exactly 0), because {why} pass nothing back: ReLUs that "
+                "output 0 on every sample (dead units) stop learning for good. A learning rate "
+                "too large often pushes them there: lower it, or try leaky_relu")
     size = f"layer {name!r} gets gradients {ratio:.2g} times the size of the output layer's"
     if kind == "vanishing":
-        return (
-            f"fit: vanishing gradients at epoch {epoch}: {size} (below {VANISHING:g}), too small "
-            "for it to learn; try another init (kaiming for ReLU, xavier for tanh) or activation"
-        )
-    return (
-        f"fit: exploding gradients at epoch {epoch}: {size} (above {EXPLODING:g}), so its steps "
-        "are far too large; lower the learning rate, clip the gradients (clip_grad_norm) or "
-        "try another init"
-    )
+        return (f"fit: vanishing gradients at epoch {epoch}: {size} (below {VANISHING:g}), too "
+                "small for it to learn; try another init (kaiming for ReLU, xavier for tanh) "
+                "or activation")
+    return (f"fit: exploding gradients at epoch {epoch}: {size} (above {EXPLODING:g}), so its "
+            "steps are far too large; lower the learning rate, clip the gradients "
+            "(clip_grad_norm) or try another init")
 
 
 # ---- fit --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import check_writable, save_target
-from ..messages import shown
+from ..messages import shown, unquoted
 from ..train import LOSSES
 from .common import PROG, CLIError
 
@@ -49,7 +49,7 @@ class Output:
         self.files: list[tuple[str, str]] = []
         self.skipped: list[str] = []
         self._staging: Path | None = None
-        where = f"--out {shown(folder)[1:-1]}"
+        where = f"--out {unquoted(folder, 300)}"
         # in the output folder, or the nearest folder above it that exists: the same file
         # system, so finish() can move each file with one atomic rename
         near = self.folder.absolute()
@@ -227,7 +227,7 @@ def check_save_path(path: str | None, flag: str = "--save") -> None:
     """
     if path is None:
         return
-    where = f"{flag} {shown(path)[1:-1]}"
+    where = f"{flag} {unquoted(path, 300)}"
     try:
         target = save_target(path, where)  # the checks Module.save makes, made before the work
         if not os.path.exists(target) or os.path.isfile(target):  # a device is written through
@@ -276,7 +276,7 @@ distinct numbers, got 5
     section = document.get(CLI_KEY)
     if section is None:
         return {}
-    where = f"--load {shown(path)[1:-1]}: {CLI_KEY}"
+    where = f"--load {unquoted(path, 300)}: {CLI_KEY}"
     if not isinstance(section, dict):
         raise CLIError(f"{where} must be an object, got {type(section).__name__}")
     checks = {
