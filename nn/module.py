@@ -329,8 +329,10 @@ class Module:
         ignores them). It is written to a temporary file in the same folder and then renamed
         over ``path``, so an interrupted save leaves any previous file intact. As with
         ``open(path, "w")``, a new file gets the usual permissions (0o666 minus the umask), a
-        replaced file keeps its own, and a symlink is written through to its target. Non-finite
-        weights are refused; so is a path that is a folder or lies in a missing folder.
+        replaced file keeps its own, and a symlink is written through to its target; so is a
+        device or a FIFO (``os.devnull`` stays the null device: it is never renamed over).
+        Non-finite weights are refused; so is a path that is a folder or lies in a missing
+        folder (``nn.files`` has the details).
 
         >>> import json, os, tempfile
         >>> from nn import Neuron

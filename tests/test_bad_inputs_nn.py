@@ -218,11 +218,12 @@ def test_save_writes_through_a_fifo_and_leaves_it_a_fifo(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
     reader.start()
     Neuron(2, seed=0).save(fifo)
     reader.join(timeout=10)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got, "the reader got nothing: the FIFO was replaced, not written"
     assert json.loads(got[0])["class"] == "Neuron"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no temporary file left
 
@@ -251,11 +252,11 @@ def test_csv_reading_stops_at_the_limit_on_an_endless_pipe(tmp_path, monkeypatch
     fifo = tmp_path / "zeros.csv"
     os.mkfifo(fifo)
 
-    def endless():  # a stand-in for an endless device: writes until the reader goes
-        try:
+    def endless():  # a stand-in for an endless device: far more than the limit, until the
+        try:  # reader goes (it stops after 100x the limit, so a reader without one ends too)
             with open(fifo, "wb") as f:
-                while True:
-                    f.write(b"0,1\n" * 256)
+                for _ in range(100):
+                    f.write(b"0,1\n" * 250)
         except BrokenPipeError:
             pass
 
