@@ -359,5 +359,7 @@ def test_renders_are_quiet_with_the_graphviz_pure_fallback(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # no "Warning: no hard-coded metrics", no width warnings
+    said = [ln for ln in result.stderr.splitlines()
+            if not ln.startswith("Matplotlib is building the font cache")]  # a first run's
+    assert said == []  # no "Warning: no hard-coded metrics", no width warnings
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
