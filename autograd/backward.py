@@ -222,13 +222,13 @@ def _chain_rule(order: list[Value]) -> None:
         else:
             b = node._b
             if b is None:
-                (da,) = rules[op](node.data, a.data)
+                (da,) = rules[op].derivative(node.data, a.data)
                 a.grad += da * g
             elif b is MANY:
-                locals_ = rules[op](node.data, *[v.data for v in a])
+                locals_ = rules[op].derivative(node.data, *[v.data for v in a])
                 for v, local in zip(a, locals_):
                     v.grad += local * g
             else:
-                da, db = rules[op](node.data, a.data, b.data)
+                da, db = rules[op].derivative(node.data, a.data, b.data)
                 a.grad += da * g
                 b.grad += db * g

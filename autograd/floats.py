@@ -8,11 +8,13 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["as_float", "sigmoid", "sin", "cos", "power", "power_slope"]
+__all__ = ["as_float", "sigmoid", "sin", "cos", "power", "power_slope", "accumulate"]
 
 
 def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
     """``data`` as a Python float, or an error naming where it was given and its type.
+
+    ``where`` "Value" is ``Value(data)`` itself, which takes a number and not a Value.
 
     >>> as_float(3), as_float(True)
     (3.0, 1.0)
@@ -21,15 +23,24 @@ def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
     ...
     TypeError: +: the other operand must be a real number ... or a Value, got str '2'
     """
-    if isinstance(data, numbers.Real):  # int, bool, Fraction, numpy scalars
+    if isinstance(data, numbers.Real) or _is_numpy_bool(data):  # int, bool, numpy scalars
         try:
             return float(data)
         except OverflowError:  # an int beyond 1.8e308
             raise ValueError(f"{where}: {what} is too large for a float: {data!r:.60}") from None
+    allowed, hint = "a real number (float, int or bool)", ""
+    if where != "Value":  # an operand, a seed: a Value is fine there
+        allowed += " or a Value"
+    elif hasattr(data, "inputs") and type(data).__name__ == "Value":  # Value(Value(2.0))
+        hint = "; it is a Value already: use it as it is, or v.detach() for a new leaf"
     raise TypeError(
-        f"{where}: {what} must be a real number (float, int or bool) or a Value, "
-        f"got {type(data).__name__} {data!r:.60}"
+        f"{where}: {what} must be {allowed}, got {type(data).__name__} {data!r:.60}{hint}"
     )
+
+
+def _is_numpy_bool(data: Any) -> bool:
+    """numpy's bool (a comparison of arrays gives one) is not a numbers.Real, unlike bool."""
+    return type(data).__module__ == "numpy" and type(data).__name__ in ("bool", "bool_")
 
 
 def sigmoid(x: float) -> float:
@@ -111,3 +122,13 @@ def power_slope(a: Any, n: Any) -> Any:
         return n * a ** (n - 1)
     except OverflowError:  # e.g. the slope of x^-1 at 1e-200: a^(n-1) is +-inf
         return n * (-math.inf if float(a) < 0 and (n0 - 1) % 2 == 1 else math.inf)
+
+
+def accumulate(old: Any, new: Any) -> Any:
+    """A leaf's gradient after a backward pass: what it held plus this pass's. None or 0.0
+    held nothing (a Value, under create_graph, always counts: it has no ``==``).
+
+    >>> accumulate(1.5, 2.0), accumulate(None, 2.0), accumulate(0.0, -0.0)
+    (3.5, 2.0, -0.0)
+    """
+    return old + new if old is not None and old != 0.0 else new
