@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple, Union
 
-from .floats import accumulate, as_float, power, power_slope, sigmoid
+from .floats import accumulate, as_float, cos, power, power_slope, sigmoid, sin
 
 Scalar = Union["Value", int, float]  # noqa: UP007  (a string forward reference needs Union)
 
@@ -166,11 +166,11 @@ class Value:
 
     def sin(self) -> Value:
         """Sine."""
-        return make_node(math.sin(self.data), self, None, "sin")
+        return make_node(sin(self.data), self, None, "sin")
 
     def cos(self) -> Value:
         """Cosine."""
-        return make_node(math.cos(self.data), self, None, "cos")
+        return make_node(cos(self.data), self, None, "cos")
 
     def max(self, other: Scalar) -> Value:
         """The larger of two; on a tie the gradient is split in half, as torch.maximum does."""
@@ -295,7 +295,7 @@ def _apply(name: str, x: Any) -> Any:
     """A primitive by name, on a Value (recorded in the graph) or on a float."""
     if isinstance(x, Value):
         return getattr(x, name)()
-    return {"log": math.log, "sin": math.sin, "cos": math.cos, "sigmoid": sigmoid}[name](x)
+    return {"log": math.log, "sin": sin, "cos": cos, "sigmoid": sigmoid}[name](x)
 
 
 def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:  # d(a^b)/db = a^b log(a), or

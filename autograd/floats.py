@@ -1,6 +1,6 @@
 """The float arithmetic under the ops: numbers checked on the way in, and the edge cases of
-sigmoid and powers (overflow, zero, negative bases) turned into clear errors or into the
-infinities that IEEE arithmetic gives elsewhere."""
+sigmoid, sine, cosine and powers (overflow, zero, negative bases, infinite angles) turned into
+clear errors or into the infinities that IEEE arithmetic gives elsewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["as_float", "sigmoid", "power", "power_slope", "accumulate"]
+__all__ = ["as_float", "sigmoid", "sin", "cos", "power", "power_slope", "accumulate"]
 
 
 def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
@@ -53,6 +53,36 @@ def sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+def sin(x: float) -> float:
+    """``math.sin``, with an error naming the op and the operand where it has no value (+-inf).
+
+    >>> sin(0.0), sin(float("nan"))
+    (0.0, nan)
+    >>> sin(float("inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: sin: operand must be finite, got inf
+    """
+    if math.isinf(x):  # math.sin says only "math domain error"; NaN passes, as in PyTorch
+        raise ValueError(f"sin: operand must be finite, got {x!r}")
+    return math.sin(x)
+
+
+def cos(x: float) -> float:
+    """``math.cos``, with an error naming the op and the operand where it has no value (+-inf).
+
+    >>> cos(0.0)
+    1.0
+    >>> cos(float("-inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: cos: operand must be finite, got -inf
+    """
+    if math.isinf(x):
+        raise ValueError(f"cos: operand must be finite, got {x!r}")
+    return math.cos(x)
 
 
 def power(a: float, b: float) -> float:

@@ -398,8 +398,10 @@ def _new_graph(fmt: str, rankdir: str, text: str) -> Any:
         fallback_text=text,
         format=fmt,
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
-        node_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "11"},
-        edge_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "9", "color": "#555555"},
+        # Helvetica: a font both dot and graphviz-pure have metrics for (dot's SVG adds the
+        # sans-serif fallback itself); labels are ASCII, which graphviz-pure can measure
+        node_attr={"fontname": "Helvetica", "fontsize": "11"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"},
     )
 
 
@@ -477,7 +479,7 @@ def _draw_op(canvas: _Canvas, node: Value) -> None:
 def _draw_box(canvas: _Canvas, box: _Box, name: str, position: dict[Value, int]) -> None:
     """A collapsed module: one rounded record (its name, kind and parameter count, then its
     output's data and grad, or how many outputs it has), with an edge from each outside input."""
-    fields = [_escape_record(box.name), f"{box.kind} · {box.nparams} params"]
+    fields = [_escape_record(box.name), f"{box.kind}, {box.nparams} params"]
     if len(box.outputs) == 1:
         fields += canvas.numbers(box.outputs[0])
     else:
@@ -594,7 +596,7 @@ def _highlight_edge(node: Value, slot: int, step: BackwardStep | None) -> dict[s
         "penwidth": "3",
         "fontsize": "11",
         # "\\n" is DOT's line break (the DOT text itself stays one line per edge)
-        "label": f"{prefix}local {format_number(local)} × upstream {format_number(upstream)}"
+        "label": f"{prefix}local {format_number(local)} * upstream {format_number(upstream)}"
         f"\\n= {format_number(local * upstream)}",
     }
 

@@ -19,7 +19,7 @@ from typing import Any
 from autograd import Value, linear
 
 from .init import get_initializer, make_rng
-from .module import Module
+from .module import Module, architecture_field
 
 __all__ = ["Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "get_activation"]
 
@@ -254,6 +254,11 @@ class Neuron(Module):
         """A new Neuron (weights zero) with the architecture ``save`` recorded."""
         return cls(arch["nin"], arch["activation"], init="zeros", bias=arch["bias"])
 
+    @classmethod
+    def parameter_count(cls, arch: dict[str, Any]) -> int:
+        """nin weights and a bias (``load_model`` checks this before building)."""
+        return _dense_count([architecture_field(arch, "nin", "size"), 1], arch)
+
 
 # ---- Layer -------------------------------------------------------------------------------------
 
@@ -355,6 +360,12 @@ class Layer(Module):
     def from_architecture(cls, arch: dict[str, Any]) -> Layer:
         """A new Layer (weights zero) with the architecture ``save`` recorded."""
         return cls(arch["nin"], arch["nout"], arch["activation"], init="zeros", bias=arch["bias"])
+
+    @classmethod
+    def parameter_count(cls, arch: dict[str, Any]) -> int:
+        """nout neurons of nin weights and a bias (``load_model`` checks this before building)."""
+        sizes = [architecture_field(arch, "nin", "size"), architecture_field(arch, "nout", "size")]
+        return _dense_count(sizes, arch)
 
 
 # ---- Dropout -----------------------------------------------------------------------------------
@@ -517,3 +528,15 @@ class MLP(Module):
             dropout=arch.get("dropout", 0.0),
             bias=arch["bias"],
         )
+
+    @classmethod
+    def parameter_count(cls, arch: dict[str, Any]) -> int:
+        """Each layer's weights and biases (``load_model`` checks this before building)."""
+        nouts = architecture_field(arch, "nouts", "sizes")
+        return _dense_count([architecture_field(arch, "nin", "size"), *nouts], arch)
+
+
+def _dense_count(sizes: list[int], arch: dict[str, Any]) -> int:
+    """Parameters of dense layers of these sizes (inputs first), with biases if arch says so."""
+    bias = architecture_field(arch, "bias", "flag")
+    return sum((n_in + bias) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
