@@ -272,7 +272,7 @@ class _Compiled:
     def __init__(self, built: Any, aux: Any) -> None:
         self.built = built
         plan = built.plan
-        self.params = [plan.graph.values[i] for i in plan.params]
+        self.params = built.params
         gets_grad = [plan.from_root[i] and plan.to_param[i] for i in plan.params]
         self.grad_params = [v for v, g in zip(self.params, gets_grad) if g]
         self.grad_index = [k for k, g in enumerate(gets_grad) if g]
@@ -281,7 +281,7 @@ class _Compiled:
         self.p, self.gp, self.r = plan.p.buffer, plan.p.grad, plan.r.buffer
         self.draws = built.draws
         self.run = built.program.run
-        self.aux_template = aux
+        self.aux_template = _template(aux)  # (not the traced Values: the graph is freed)
 
     def __call__(self, arrays: list, drawn: list[float] | None = None) -> Any:
         import numpy as np
@@ -317,8 +317,19 @@ class _Compiled:
         return self.built.listing()
 
 
+_SLOT = object()  # in an extra output's template: a Value's place
+
+
+def _template(aux: Any) -> Any:
+    if aux is None or isinstance(aux, Value):
+        return aux if aux is None else _SLOT
+    if isinstance(aux, (list, tuple)):
+        return [_template(a) for a in aux]
+    return aux
+
+
 def _rebuild(template: Any, values: Any) -> Any:
-    if isinstance(template, Value):
+    if template is _SLOT:
         return next(values)
     if isinstance(template, (list, tuple)):
         return [_rebuild(t, values) for t in template]

@@ -689,3 +689,21 @@ def test_functions_without_parameters_scalar_arguments_and_nested_extras():
     loss, extra = step(0.5, (2.0, 3.0))
     assert close(loss, math.exp(1.0)) and extra == [[1.0], [3.5]]
     assert step(1.0, (1.0, 1.0))[1] == [[1.0], [2.0]] and step.traces == 1
+
+
+def test_a_compiled_step_keeps_its_parameters_but_not_the_traced_graph():
+    import gc
+    import weakref
+
+    seen = []
+
+    def fn(xs):
+        nodes = [(W * x).tanh() for x in xs]
+        seen.append(weakref.ref(nodes[0]))
+        return sum(nodes), nodes
+
+    step = autograd.compile(fn)
+    step([1.0, 2.0])
+    gc.collect()
+    assert seen[0]() is None  # the graph went; the program and W stay
+    assert step([1.0, 2.0])[1] == [math.tanh(0.5), math.tanh(1.0)]

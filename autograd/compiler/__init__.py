@@ -25,10 +25,17 @@ __all__ = ["build_program", "Built"]
 
 
 class Built:
-    """What the compiler made for one argument structure."""
+    """What the compiler made for one argument structure. It keeps the parameters (read and
+    given gradients on each call) but not the traced graph, which is freed once built."""
 
     def __init__(self, graph: Graph, plan: Plan, program: Program, draws: list) -> None:
-        self.graph, self.plan, self.program, self.draws = graph, plan, program, draws
+        from .listing import legend
+
+        self.plan, self.program, self.draws = plan, program, draws
+        self.params = [graph.values[i] for i in plan.params]
+        self.nodes = len(graph)
+        self.legend = legend(plan)  # (labels, read from the graph's Values)
+        plan.graph = None
 
     def listing(self) -> str:
         """The program as numpy text, each line with what it covers."""

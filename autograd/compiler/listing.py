@@ -7,7 +7,7 @@ from typing import Any
 
 from .codegen import label_summary
 
-__all__ = ["listing"]
+__all__ = ["listing", "legend"]
 
 
 def listing(built: Any) -> str:
@@ -19,7 +19,7 @@ def listing(built: Any) -> str:
         lines, comments = lines[1:], comments[1:]
     width = min(max((len(line) for line in lines), default=0), 56)
     steps = len(plan.steps)
-    out = [f"autograd.compile program: {len(built.graph):,} traced nodes -> {steps} array "
+    out = [f"autograd.compile program: {built.nodes:,} traced nodes -> {steps} array "
            f"step{'s' if steps != 1 else ''}", _buffers(plan), ""]
     for k, (line, comment) in enumerate(zip(lines, comments)):
         if line.startswith("# checks") and (k + 1 == len(lines) or lines[k + 1].startswith("#")):
@@ -27,7 +27,7 @@ def listing(built: Any) -> str:
         if line.startswith("# ") and k:
             out.append("")
         out.append(f"{line:<{width}}  # {comment}" if comment else line)
-    out += _legend(plan)
+    out += built.legend
     return "\n".join(out)
 
 
@@ -40,7 +40,7 @@ def _buffers(plan: Any) -> str:
     return "filled on each call: " + "; ".join(parts)
 
 
-def _legend(plan: Any) -> list[str]:
+def legend(plan: Any) -> list[str]:
     """Each view of a buffer the program reads, with the parameters (or lanes) it holds."""
     seen, out = set(), []
     for step in plan.steps:
