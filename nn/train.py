@@ -28,12 +28,12 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import autograd
 from autograd import Value, no_grad
 
 from . import losses, optim
 from .callbacks import Callback, EarlyStopping, History
 from .data import batches
+from .fit_step import forward_backward
 from .init import make_rng
 from .layers import Layer, Neuron
 from .module import Module
@@ -528,8 +528,7 @@ def fit(
       False hides it.
     - ``track_grad_flow``: record per layer mean |grad|, mean |weight| and the fraction of
       dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
-    - ``compile``: each step's forward and backward as numpy array programs (autograd.compile):
-      the same numbers to 1e-12, tens of times faster. Not with ``track_grad_flow``.
+    - ``compile``: forward and backward as numpy array programs (``autograd.compile``).
 
     A ``GradientFlowWarning`` is issued once per layer when its gradient norm falls below
     1e-6 or rises above 1e3 times the output layer's, or is exactly 0 (dead units). Training
@@ -628,17 +627,9 @@ class _Training:
         self.sched = _fit_scheduler(scheduler, self.opt)
         self.l2, self.clip, self.val_data = l2, clip, val_data
         self.meter = _FlowMeter(model, track_grad_flow)
-        if compiled and track_grad_flow:  # (it counts ReLUs one number at a time)
-            raise ValueError("fit: track_grad_flow=True needs compile=False")
-        self.compiled = autograd.compile(self.loss_and_predictions) if compiled else None
-
-    def loss_and_predictions(self, Xb: Sequence[Any], yb: Sequence[Any]) -> tuple[Value, list]:  # noqa: N803
-        """The batch's objective (data loss + L2) and the model's outputs."""
-        preds = [self.model(x) for x in Xb]
-        loss = _compute_loss(self.loss_name, self.loss_fn, preds, yb)
-        if self.l2:
-            loss = loss + losses.l2_penalty(self.params, self.l2)
-        return loss, preds
+        self.forward_backward = forward_backward(  # (fit_step.py: scalar engine or compiled)
+            model, self.params, lambda out, y: _compute_loss(self.loss_name, self.loss_fn, out, y),
+            l2, compiled, track_grad_flow)
 
     def step(self, Xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, list[Any], float]:  # noqa: N803
         """One optimisation step; returns (loss, predictions as floats, gradient norm).
@@ -649,12 +640,7 @@ class _Training:
         self.opt.zero_grad()
         for p in self.params:  # also parameters the optimizer does not update: grad_norm is right
             p.grad = 0.0
-        if self.compiled is not None:  # forward and backward as array programs: floats out
-            value, outputs = self.compiled(Xb, yb)
-        else:
-            loss, preds = self.loss_and_predictions(Xb, yb)
-            loss.backward()
-            value, outputs = loss.data, [_as_floats(p) for p in preds]
+        value, preds = self.forward_backward(Xb, yb)
         if self.clip is not None:
             norm = optim.clip_grad_norm_(self.params, self.clip)  # the norm before clipping
         else:
@@ -663,7 +649,7 @@ class _Training:
         self.meter.after_backward()
         with no_grad():
             self.opt.step()
-        return value, outputs, norm
+        return value, [_as_floats(p) for p in preds], norm
 
     def epoch(self, epoch: int, batch_list: Any) -> dict[str, Any]:
         """A step on each batch, then the epoch's record (see History) and a schedule step."""
