@@ -73,6 +73,14 @@ def compile(fn: Callable[..., Any]) -> CompiledFunction:  # noqa: A001  (autogra
     ``fn`` they arrive as Values in the same structure. Other arguments (strings, None, ...)
     are passed as they are and are part of the cache key. The first call with a given
     structure traces ``fn``; later calls replay; see ``CompiledFunction``.
+
+    >>> from autograd import Value, linear
+    >>> w, b = [Value(0.5), Value(-1.0)], Value(0.0)
+    >>> step = compile(lambda X: sum(linear(w, x, b).relu() for x in X))
+    >>> step([[2.0, 0.5], [1.0, -1.0]]), [p.grad for p in (*w, b)]   # relu(0.5) + relu(1.5)
+    (2.0, [3.0, -0.5, 2.0])
+    >>> print(step.program().splitlines()[4])  # doctest: +NORMALIZE_WHITESPACE
+    t3 = A0 @ W1.T + b1  # (2, 1)  matrix product: 2 linear nodes = 2 rows x 1 weight row
     """
     if not callable(fn):
         raise TypeError(f"compile: expected a function, got {type(fn).__name__}")

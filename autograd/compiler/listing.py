@@ -17,7 +17,7 @@ def listing(built: Any) -> str:
     comments = program.comments
     if lines and lines[0].startswith("with np.errstate"):
         lines, comments = lines[1:], comments[1:]
-    width = min(max((len(line) for line in lines), default=0), 56)
+    width = min(max((len(line) for line in lines if not line.startswith("#")), default=0), 56)
     steps = len(plan.steps)
     out = [f"autograd.compile program: {built.nodes:,} traced nodes -> {steps} array "
            f"step{'s' if steps != 1 else ''}", _buffers(plan), ""]
