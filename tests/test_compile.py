@@ -254,11 +254,13 @@ def _targets(kind, n, seed):
     return [rng.randrange(3) for _ in range(n)]
 
 
-@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("name", sorted(LOSS_TARGETS))
+LOSS_CASES = [(name, reduction) for name in sorted(LOSS_TARGETS)
+              for reduction in ("mean", "sum", "none")
+              if reduction == "mean" or name not in ("softmax", "log_softmax", "l2_penalty")]
+
+
+@pytest.mark.parametrize("name, reduction", LOSS_CASES)
 def test_every_loss_compiles_to_the_interpreted_result(name, reduction):
-    if reduction != "mean" and name in ("softmax", "log_softmax", "l2_penalty"):
-        pytest.skip("no reduction argument")
     model, fn = _loss_function(name, reduction)
     calls = []
     for seed in range(3):  # new inputs and new targets each call: nothing is frozen
