@@ -14,6 +14,8 @@ __all__ = ["as_float", "sigmoid", "power", "power_slope", "accumulate"]
 def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
     """``data`` as a Python float, or an error naming where it was given and its type.
 
+    ``where`` "Value" is ``Value(data)`` itself, which takes a number and not a Value.
+
     >>> as_float(3), as_float(True)
     (3.0, 1.0)
     >>> as_float("2", "+", "the other operand")  # doctest: +ELLIPSIS
@@ -21,15 +23,24 @@ def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
     ...
     TypeError: +: the other operand must be a real number ... or a Value, got str '2'
     """
-    if isinstance(data, numbers.Real):  # int, bool, Fraction, numpy scalars
+    if isinstance(data, numbers.Real) or _is_numpy_bool(data):  # int, bool, numpy scalars
         try:
             return float(data)
         except OverflowError:  # an int beyond 1.8e308
             raise ValueError(f"{where}: {what} is too large for a float: {data!r:.60}") from None
+    allowed, hint = "a real number (float, int or bool)", ""
+    if where != "Value":  # an operand, a seed: a Value is fine there
+        allowed += " or a Value"
+    elif hasattr(data, "inputs") and type(data).__name__ == "Value":  # Value(Value(2.0))
+        hint = "; it is a Value already: use it as it is, or v.detach() for a new leaf"
     raise TypeError(
-        f"{where}: {what} must be a real number (float, int or bool) or a Value, "
-        f"got {type(data).__name__} {data!r:.60}"
+        f"{where}: {what} must be {allowed}, got {type(data).__name__} {data!r:.60}{hint}"
     )
+
+
+def _is_numpy_bool(data: Any) -> bool:
+    """numpy's bool (a comparison of arrays gives one) is not a numbers.Real, unlike bool."""
+    return type(data).__module__ == "numpy" and type(data).__name__ in ("bool", "bool_")
 
 
 def sigmoid(x: float) -> float:

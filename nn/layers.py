@@ -129,6 +129,24 @@ def _check_size(what: str, n: Any) -> int:
     return n
 
 
+def _nonlin(activation: Activation, nonlin: Any, who: str) -> Activation:
+    """micrograd's ``nonlin=True`` / ``nonlin=False``: ``activation="relu"`` / ``"linear"``.
+
+    >>> _nonlin("relu", False, "Neuron"), _nonlin("tanh", None, "Neuron")
+    ('linear', 'tanh')
+    """
+    if nonlin is None:
+        return activation
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"{who}: nonlin must be True or False, got {nonlin!r}")
+    if activation != "relu":  # (relu is the default: nonlin=False overrides it)
+        raise TypeError(
+            f"{who}: pass activation= or micrograd's nonlin=, not both "
+            f"(got activation={activation!r}, nonlin={nonlin!r})"
+        )
+    return "relu" if nonlin else "linear"
+
+
 def _pick_rng(seed: int | None, rng: Any) -> Any:
     if seed is not None and rng is not None:
         raise ValueError("pass either seed or rng, not both")
@@ -164,7 +182,8 @@ class Neuron(Module):
     ``"zeros"``) or is a callable ``init(weights, rng=rng)``; the bias starts at 0.
     Randomness comes from ``seed`` or ``rng`` (a ``random.Random``); with neither, from Python's
     global ``random`` (as micrograd). ``name`` is set by the Layer that builds it; the output
-    Value carries it as its ``label``.
+    Value carries it as its ``label``. micrograd's ``nonlin=True`` / ``nonlin=False`` is
+    accepted for ``activation="relu"`` / ``"linear"``.
 
     >>> import math
     >>> n = Neuron(2, activation="tanh", seed=0)
@@ -187,10 +206,12 @@ class Neuron(Module):
         fused: bool = True,
         name: str | None = None,
         fan_out: int = 1,
+        nonlin: bool | None = None,
     ) -> None:
         super().__init__()
         self.nin = _check_size("Neuron: nin", nin)
         _check_size("Neuron: fan_out", fan_out)
+        activation = _nonlin(activation, nonlin, "Neuron")
         self.activation, self._act = get_activation(activation)
         self.fused = bool(fused)
         self.name = name or "neuron"
@@ -242,6 +263,8 @@ class Layer(Module):
 
     Returns a list of ``nout`` Values, or one Value when ``nout == 1`` (as micrograd).
     Neurons are named ``<name>.neurons.<i>`` (``neurons.<i>`` for a standalone layer).
+    micrograd's ``nonlin=True`` / ``nonlin=False`` is accepted for ``activation="relu"`` /
+    ``"linear"``.
 
     >>> layer = Layer(3, 2, activation="tanh", seed=0)
     >>> out = layer([1.0, 2.0, 3.0])
@@ -265,8 +288,10 @@ class Layer(Module):
         rng: random.Random | None = None,
         fused: bool = True,
         name: str | None = None,
+        nonlin: bool | None = None,
     ) -> None:
         super().__init__()
+        activation = _nonlin(activation, nonlin, "Layer")
         self.nin = _check_size("Layer: nin", nin)
         self.nout = _check_size("Layer: nout", nout)
         gen = _pick_rng(seed, rng)
