@@ -552,9 +552,11 @@ def _reached(order: list[Value], root: Value, step: BackwardStep | None) -> set[
     inputs by slot). None without a step, or for a step of a walk from another root."""
     if step is None:
         return None
-    reached, k = {root}, 0
+    reached, k = {root} | {v for v in order if not v.requires_grad}, 0  # constants: no grad
     for node in reversed(order):
         for slot, child in enumerate(node.inputs):
+            if not child.requires_grad:  # no step into a constant, as in backward_steps
+                continue
             reached.add(child)
             if k == step.index:
                 same = node is step.node and child is step.input and slot == step.slot

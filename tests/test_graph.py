@@ -560,7 +560,23 @@ def test_highlight_grey_grads_keep_the_roles_fill_and_escape_labels():
     grey = {a["label"] for a in node_attrs(draw_dot(y, highlight=first).source).values()
             if "<I>grad" in a.get("label", "")}
     assert any("x&lt;&amp;&gt;" in lb and palette.ROLE_COLORS["input"] in lb for lb in grey)
-    assert any(palette.ROLE_COLORS["constant"] in lb for lb in grey)
+    assert any(palette.ROLE_COLORS["constant"] in lb for lb in grey)  # the 3: its step comes
+
+
+def test_highlight_never_greys_a_constant_and_counts_steps_past_it():
+    x, w = Value(0.5, label="x"), Value(-2.0, label="w")
+    fixed = Value(3.0, label="fixed", requires_grad=False)  # gets no step and no grad, ever
+    xw = x * w
+    xw.label = "xw"
+    scaled = fixed * xw
+    scaled.label = "scaled"
+    y = scaled.tanh()
+    y.label = "y"
+    steps = list(backward_steps(y))
+    assert [s.input.label for s in steps] == ["scaled", "xw", "x", "w"]  # none into fixed
+    for k, step in enumerate(steps):
+        waiting = {"x", "w", "xw", "scaled"} - {s.input.label for s in steps[: k + 1]}
+        assert grey_grads(draw_dot(y, highlight=step).source) == sorted(waiting)
 
 
 @needs_dot
