@@ -1,17 +1,20 @@
 """The fast path: the same backward pass as engine.py's, written for speed.
 
 ``import autograd`` chooses it (``autograd.modes.use_fast_path``); the tests run the op table
-and the backward tests on both paths and require the same floats, bit for bit. Measured with
-``benchmarks/engine.py`` and ``benchmarks/moons.py`` (2 cores, Python 3.11, collector on),
-against engine.py's reference path:
+and the backward tests on both paths and require the same floats, bit for bit. Engine.py's
+reference path timed against this one in the same run (``python benchmarks/engine.py
+--reference --gc on``; the moons step with ``use_fast_path(False)``), 2 cores, Python 3.11,
+the garbage collector on, best of 5:
 
-=================================================  =========  ==========  =======
-what                                               reference  fast path   speedup
-=================================================  =========  ==========  =======
-chain of 1e5 nodes, forward + backward, ns/node          780         350    2.2x
-sum of 1e5 nodes, forward + backward, ns/node            700         330    2.1x
-micrograd's moons step (65,818 nodes), ms/step            93          43    2.2x
-=================================================  =========  ==========  =======
+======================================  ===============  ===============  ================
+reference path / fast path              forward          backward         forward+backward
+======================================  ===============  ===============  ================
+chain, 1e3 / 1e4 / 1e5 nodes            1.05 / 1.15 /    6.4 / 6.1 /      3.4 / 3.2 / 3.0x
+                                        1.17x            7.3x
+sum, 1e3 / 1e4 / 1e5 nodes              1.65 / 1.47 /    9.3 / 10.1 /     5.9 / 5.7 / 4.5x
+                                        1.56x            8.9x
+micrograd's moons step (65,818 nodes)                                     288 / 81 ms: 3.5x
+======================================  ===============  ===============  ================
 
 Where the time goes, and what this file does about it:
 

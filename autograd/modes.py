@@ -4,7 +4,9 @@
 which code makes nodes (``engine.NODE_HOOK``, ``Value.__add__``/``__mul__``) and which pass
 ``Value.backward`` runs (``engine.PASSES``). With every mode off, no flag is tested per node
 on the fast path: ``+`` and ``*`` are backward.py's written-out ones; while a mode is on they
-are engine.py's, which go through ``make_node`` and its hook.
+are engine.py's, which go through ``make_node`` and its hook. (A flag test inside the fast
+``+`` and ``*`` instead of swapping them costs 4.1% of the chain graph's forward pass in
+instructions, callgrind; ``make_node``, a function call anyway, tests ``NODE_HOOK``.)
 
 Like the first wave's design, these are process-wide (PyTorch's are per thread): run one
 training at a time per process.
