@@ -11,7 +11,7 @@
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
 from .functional import grad, gradients, value_and_grad
-from .fused import linear
+from .fused import cross_entropy, linear, matvec, rms_scale, rmsnorm, softmax
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import (
     DotNotFoundError,
@@ -28,6 +28,11 @@ __all__ = [
     "Value",
     "RULES",
     "linear",
+    "matvec",
+    "softmax",
+    "cross_entropy",
+    "rms_scale",
+    "rmsnorm",
     "RemovableHandle",
     "topological_order",
     "no_grad",
