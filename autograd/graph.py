@@ -442,12 +442,14 @@ def _draw_value(canvas: _Canvas, node: Value, role: str) -> None:
 
 def _draw_op(canvas: _Canvas, node: Value) -> None:
     """The op's oval, an edge from it to its result, and an edge into it from each input (the
-    edges into ``linear`` say w0.., x0.., b); the highlighted edge gets its chain-rule numbers."""
+    edges into ``linear`` say w0.., x0.., b, those into the other ops of many inputs name their
+    slots too); the highlighted edge gets its chain-rule numbers."""
     graph, op = canvas.graph, canvas.names[node] + "op"
     graph.node(op, label=node.op, shape="oval", margin="0.05,0.02", height="0.3")
     graph.edge(op, canvas.names[node])
     for slot, child in enumerate(node.inputs):
-        edge = {"label": input_name(node, slot)} if node.op == "linear" else {}
+        name = input_name(node, slot)  # w0.., x0.., b of linear; a, z0.. of softmax; ...
+        edge = {"label": name} if name else {}
         if canvas.mark.is_edge(node, child, slot):
             edge = _highlight_edge(node, slot, canvas.mark.step)
         graph.edge(canvas.names[child], op, **edge)
