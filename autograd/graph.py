@@ -133,27 +133,64 @@ def _neuron_boxes(order: list[Value], model: Any) -> list[_Box]:
     for out in outputs:
         module = modules[out.label]
         params = set(module.parameters())
-        interior = {out}
-        stack = [out]
-        leaves = set()
-        while stack:
-            node = stack.pop()
-            for child in node.inputs:
-                if child in is_output or child in interior:
-                    continue
-                if child.inputs:
-                    interior.add(child)
-                    stack.append(child)
-                else:
-                    leaves.add(child)
-        members = set(interior)
-        for leaf in leaves:
-            inside_only = all(u in interior for u in users[leaf])
-            # absorb the module's parameters and its constants; data and named inputs stay out
-            constant = not leaf.label and leaf not in data
-            if leaf in params or (inside_only and constant):
-                members.add(leaf)
+        members = _members([out], is_output, params, data, users)
         box = _Box(out.label, type(module).__name__, [out], members)
+        box.nparams = len(params)
+        boxes.append(box)
+    return boxes
+
+
+def _members(
+    outputs: list[Value],
+    is_output: set[Value],
+    params: set[Value],
+    data: set[Value],
+    users: dict[Value, list[Value]],
+) -> set[Value]:
+    """What a box holds: ``outputs`` and every interior node behind them, back to other boxes'
+    outputs and leaves; of the leaves, the module's parameters and the constants used only
+    inside (data and named inputs stay outside, as the box's inputs)."""
+    interior = set(outputs)
+    stack = list(outputs)
+    leaves = set()
+    while stack:
+        node = stack.pop()
+        for child in node.inputs:
+            if child in is_output or child in interior:
+                continue
+            if child.inputs:
+                interior.add(child)
+                stack.append(child)
+            else:
+                leaves.add(child)
+    members = set(interior)
+    for leaf in leaves:
+        inside_only = all(u in interior for u in users[leaf])
+        constant = not leaf.label and leaf not in data
+        if leaf in params or (inside_only and constant):
+            members.add(leaf)
+    return members
+
+
+def _module_boxes(order: list[Value], model: Any) -> list[_Box]:
+    """One box per module whose name labels op results, holding all of its calls; a result
+    labelled with a submodule's name (``layers.0.attn.wq`` inside ``layers.0.attn``) is drawn
+    inside the outer module's box."""
+    modules = {name: m for name, m in _named_modules(model, order).items() if name}
+    labels = {node.label for node in order if node.inputs and node.label in modules}
+    outer = {n for n in labels if not any(n.startswith(o + ".") for o in labels)}
+    outputs: dict[str, list[Value]] = {}
+    for node in order:
+        if node.inputs and node.label in outer:
+            outputs.setdefault(node.label, []).append(node)
+    is_output = {node for outs in outputs.values() for node in outs}
+    data = _data_leaves(order, set(model.parameters()))
+    users = _consumers(order)
+    boxes = []
+    for name, outs in outputs.items():
+        params = set(modules[name].parameters())
+        members = _members(outs, is_output, params, data, users)
+        box = _Box(name, type(modules[name]).__name__, outs, members)
         box.nparams = len(params)
         boxes.append(box)
     return boxes
@@ -266,7 +303,9 @@ def draw_dot(
     - ``color_by="grad"``: fill by |grad| on a log scale (viridis: dark = small, yellow =
       large), with a legend: vanishing gradients show up as dark boxes.
     - ``collapse=model``: draw each Neuron call as one box (its name, output data and grad,
-      parameter count); ``collapse_level="layer"`` draws one box per Layer call instead.
+      parameter count); ``collapse_level="layer"`` draws one box per Layer call instead, and
+      ``collapse_level="module"`` one box per module whose name labels results, all its calls
+      together (a GPT's ``embed``, ``layers.0.attn``, ``layers.0.mlp``, ``lm_head``).
     - ``highlight=step``: a ``BackwardStep`` (from ``backward_steps``), or ``(node, input)``,
       draws that edge in red with ``local x upstream = contribution``; a Value outlines it.
       A step, edge or Value that is not in the graph of ``root`` is a ValueError.
@@ -322,9 +361,10 @@ def _check_draw_options(
         raise ValueError(f"draw_dot: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
     if color_by not in (None, "role", "grad"):
         raise ValueError(f"draw_dot: color_by must be None, 'role' or 'grad', got {color_by!r}")
-    if collapse_level not in ("neuron", "layer"):
+    if collapse_level not in ("neuron", "layer", "module"):
         raise ValueError(
-            f"draw_dot: collapse_level must be 'neuron' or 'layer', got {collapse_level!r}"
+            "draw_dot: collapse_level must be 'neuron', 'layer' or 'module', "
+            f"got {collapse_level!r}"
         )
     if not (isinstance(max_nodes, int) and max_nodes > 0):
         raise ValueError(f"draw_dot: max_nodes must be a positive int, got {max_nodes!r}")
@@ -352,8 +392,9 @@ def _collapse(
     order, and the box each hidden Value is drawn in (the first box that claims it)."""
     boxes: list[_Box] = []
     if collapse is not None:
-        level_boxes = _layer_boxes if collapse_level == "layer" else _neuron_boxes
-        boxes = sorted(level_boxes(order, collapse), key=lambda box: _natural_key(box.name))
+        level_boxes = {"neuron": _neuron_boxes, "layer": _layer_boxes, "module": _module_boxes}
+        found = level_boxes[collapse_level](order, collapse)
+        boxes = sorted(found, key=lambda box: _natural_key(box.name))
     owner: dict[Value, _Box] = {}
     for box in boxes:
         for node in box.members:
@@ -447,12 +488,30 @@ def _draw_op(canvas: _Canvas, node: Value) -> None:
     graph, op = canvas.graph, canvas.names[node] + "op"
     graph.node(op, label=node.op, shape="oval", margin="0.05,0.02", height="0.3")
     graph.edge(op, canvas.names[node])
+    from_box = _inputs_per_box(node, canvas.names)
     for slot, child in enumerate(node.inputs):
+        source = canvas.names[child]
         name = input_name(node, slot)  # w0.., x0.., b of linear; a, z0.. of softmax; ...
         edge = {"label": name} if name else {}
+        if source in from_box:  # several inputs from one box: one edge, saying how many
+            if from_box[source] == 0:
+                continue
+            edge = {"label": f"{from_box[source]} inputs"}
+            from_box[source] = 0
         if canvas.mark.is_edge(node, child, slot):
             edge = _highlight_edge(node, slot, canvas.mark.step)
-        graph.edge(canvas.names[child], op, **edge)
+        graph.edge(source, op, **edge)
+
+
+def _inputs_per_box(node: Value, names: dict[Value, str]) -> dict[str, int]:
+    """How many inputs of ``node`` come from each box that gives it more than one Value."""
+    values: dict[str, set[Value]] = {}
+    slots: dict[str, int] = {}
+    for child in node.inputs:
+        source = names[child]
+        values.setdefault(source, set()).add(child)
+        slots[source] = slots.get(source, 0) + 1
+    return {source: slots[source] for source, vs in values.items() if len(vs) > 1}
 
 
 def _draw_box(canvas: _Canvas, box: _Box, name: str, position: dict[Value, int]) -> None:
