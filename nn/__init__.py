@@ -10,7 +10,8 @@
 (5, ['accuracy', 'epoch', 'grad_norm', 'loss', 'lr', 'time'])
 """
 
-from . import data, init, losses, optim
+from . import data, gpt, init, losses, optim, tokenizer
+from .gpt import GPT
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .module import IncompatibleKeys, Module, load_model
 from .train import Callback, EarlyStopping, GradientFlowWarning, History, evaluate, fit, predict
@@ -20,6 +21,7 @@ __all__ = [
     "Neuron",
     "Layer",
     "MLP",
+    "GPT",
     "Dropout",
     "ACTIVATIONS",
     "IncompatibleKeys",
@@ -32,6 +34,8 @@ __all__ = [
     "EarlyStopping",
     "GradientFlowWarning",
     "data",
+    "gpt",
+    "tokenizer",
     "init",
     "losses",
     "optim",

@@ -18,7 +18,13 @@ from autograd import Value, grad, no_grad
 
 from .train import _argmax
 
-__all__ = ["plot_history", "plot_decision_boundary", "plot_gradient_flow", "plot_activation"]
+__all__ = [
+    "plot_history",
+    "plot_decision_boundary",
+    "plot_gradient_flow",
+    "plot_activation",
+    "new_figure",
+]
 
 
 def _pyplot() -> Any:
@@ -71,6 +77,12 @@ def _figure_class() -> Any:
 def _new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
     plt = _pyplot()
     return plt.subplots(nrows, ncols, FigureClass=_figure_class(), **kwargs)
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """``(figure, axes)`` as ``plt.subplots`` gives them, for figures of other modules
+    (``nn.gpt``'s): the figure shows exactly once in Jupyter, like every figure here."""
+    return _new_figure(nrows, ncols, **kwargs)
 
 
 # ---- history ----------------------------------------------------------------------------
