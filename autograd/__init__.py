@@ -8,6 +8,7 @@
 7.0
 """
 
+from . import compat  # noqa: F401  (item, detach, format: see compat.py)
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
 from .functional import grad, gradients, value_and_grad

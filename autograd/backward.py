@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import HOOKS, MANY, RULES, Value, as_value, backpropagate, chain_rule
+from .engine import CONSTANT, HOOKS, MANY, RULES, Value, as_value, backpropagate, chain_rule
 from .floats import as_float
 
 __all__ = ["add", "mul", "backward", "sort"]
@@ -101,11 +101,18 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
         sort(root, order, held)
         root.grad = seed
         _chain_rule(order)
+        _add_held(held)
     except BaseException:  # a hook raised, Ctrl-C: every leaf gets its earlier grad back
         restore_leaves(order, held)
         raise
-    for node, old in held:  # leaves accumulate: this call's gradient plus the earlier one
-        node.grad = node.grad if old is None else old + node.grad  # (None: torch's "no grad")
+
+
+def _add_held(held: list[tuple[Value, Any]]) -> None:
+    for node, old in held:  # leaves accumulate: the earlier gradient plus this call's
+        if old is not None:
+            node.grad = old + node.grad
+        elif node._b is CONSTANT:  # (None: torch's "no grad yet"; a constant keeps it)
+            node.grad = None
 
 
 def _add_to_leaves(grads: dict[Value, Any]) -> None:
@@ -219,7 +226,7 @@ def _chain_rule(order: list[Value]) -> None:
         else:
             b = node._b
             if b is None:
-                (da,) = rules[op](node.data, a.data)
+                (da,) = rules[op].derivative(node.data, a.data)
                 a.grad += da * g
             elif op == "linear":  # its rule written out too: d/dw_j = x_j, d/dx_j = w_j, d/db = 1
                 xs = a[len(a) >> 1 : -1]  # a: w0..wn-1, x0..xn-1, b (zip(a, xs) pairs w_j, x_j)
@@ -229,10 +236,10 @@ def _chain_rule(order: list[Value]) -> None:
                     x.grad += w.data * g
                 a[-1].grad += g
             elif b is MANY:
-                locals_ = rules[op](node.data, *[v.data for v in a])
+                locals_ = rules[op].derivative(node.data, *[v.data for v in a])
                 for v, local in zip(a, locals_):
                     v.grad += local * g
             else:
-                da, db = rules[op](node.data, a.data, b.data)
+                da, db = rules[op].derivative(node.data, a.data, b.data)
                 a.grad += da * g
                 b.grad += db * g

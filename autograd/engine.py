@@ -4,17 +4,14 @@ Read this file top to bottom:
 
 1. ``Value`` holds one float (``data``), its gradient (``grad``), the Values it was made from
    (``inputs``) and the name of the operation that made it (``op``).
-2. Each *primitive* operation (``+``, ``*``, ``**``, ``exp``, ``tanh``, ...) is a method that
-   computes the forward value. Its local derivatives (d output / d each input) are one row of
-   the table ``RULES``, with the formula a learner would write beside the code.
-3. *Derived* operations (``-``, ``/``, ``min``, ...) are built from primitives and carry no
-   derivative code of their own.
+2. Each *primitive* op (``+``, ``*``, ``**``, ``exp``, ``tanh``, ...) is a method computing the
+   forward value; its local derivatives (d output / d each input) are one row of ``RULES``,
+   with the formula a learner would write beside the code.
+3. *Derived* ops (``-``, ``/``, ``min``, ...) are built from primitives: no derivative code.
 4. ``backward()`` puts the graph in topological order (inputs before the Values made from
-   them) and, from the output back to the inputs, adds ``local derivative * upstream
-   gradient`` into each input's gradient: the chain rule.
-
-No node holds a closure, so a graph has no reference cycles and is freed as soon as the last
-reference to its output goes.
+   them) and, from the output back, adds ``local derivative * upstream gradient`` into each
+   input's gradient: the chain rule. No node holds a closure, so graphs have no reference
+   cycles and are freed as soon as the last reference to their output goes.
 
 >>> x = Value(2.0, label="x")
 >>> y = (x * 3 + 1).tanh()
@@ -30,7 +27,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple, Union
 
-from .floats import as_float, power, power_slope, sigmoid
+from .floats import accumulate, as_float, power, power_slope, sigmoid
 
 Scalar = Union["Value", int, float]  # noqa: UP007  (a string forward reference needs Union)
 
@@ -43,8 +40,10 @@ class Value:
     """A scalar that records the operations applied to it, so gradients can flow back.
 
     ``Value(data, label="")``: ``data`` is a float (ints, bools and other real numbers are
-    converted; anything else is a TypeError). Operations with Values or plain numbers on
-    either side return new Values; ``backward()`` fills in ``grad`` on every Value in the graph.
+    converted; anything else is a TypeError). Ops with Values or numbers on either side return
+    new Values; ``backward()`` fills in ``grad`` on every Value in the graph. A constant
+    (``requires_grad=False``) keeps ``grad`` None. micrograd's ``Value(3.0, (a, b), "+")``
+    builds a node by hand.
 
     >>> a = Value(2.0, label="a")
     >>> b = a * a + a.sin() / 2          # db/da = 2a + cos(a) / 2
@@ -56,23 +55,29 @@ class Value:
     # _a, _b: the op's inputs (read them as ``inputs``); _op: its name, "" for a leaf
     __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "__weakref__")
 
-    def __init__(self, data: Any, label: str = "") -> None:
+    def __init__(
+        self, data: Any, _children: Any = (), _op: str = "", label: str = "", *,
+        requires_grad: bool = True,
+    ) -> None:  # fmt: skip
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r:.60}")
         self.data = data if type(data) is float else as_float(data)
-        self.grad: Any = 0.0
+        self.grad: Any = 0.0 if requires_grad else None
         self.label = label
         self._a: Any = None  # a leaf: made by the user, not by an op
-        self._b: Any = None
+        self._b: Any = None if requires_grad else CONSTANT
         self._op = ""
+        if _children:  # built by hand: micrograd's lecture writes Value(3.0, (a, b), "+")
+            self._a, self._b, self._op = _hand_built(_children), MANY, _op
 
     @property
     def inputs(self) -> tuple[Value, ...]:
-        """The Values this one was made from, in order; empty for a leaf. (Two slots hold
-        them; an op of many inputs keeps them as a tuple in ``_a``, with ``_b`` set to ``MANY``.)
+        """The Values this one was made from, in order; empty for a leaf. (Two slots hold them;
+        many inputs are a tuple in ``_a``, with ``_b`` set to ``MANY``.)
 
-        >>> x = Value(2.0); len((x * 3).inputs), x.inputs
-        (2, ())
+        >>> x = Value(2.0); y = x * 3
+        >>> y.inputs[0] is x, x.inputs, y.op, x.is_leaf, y.is_leaf, x.requires_grad
+        (True, (), '*', True, False, True)
         """
         a, b = self._a, self._b
         if a is None:
@@ -83,23 +88,18 @@ class Value:
 
     @property
     def is_leaf(self) -> bool:
-        """Made by the user (or under no_grad), not from other Values: gradients stop here.
-
-        >>> Value(1.0).is_leaf, (Value(1.0) * 2).is_leaf
-        (True, False)
-        """
+        """Made by the user (or under no_grad), not from other Values: gradients stop here."""
         return self._a is None
 
     @property
     def op(self) -> str:
-        """The name of the op that made this Value, a key of ``RULES`` ("" for a leaf).
-
-        >>> (Value(1.0) * 2).op, Value(1.0).tanh().op
-        ('*', 'tanh')
-        """
+        """The name of the op that made this Value, a key of ``RULES`` ("" for a leaf)."""
         return self._op
 
-    _children = inputs  # the name earlier versions used
+    @property
+    def requires_grad(self) -> bool:
+        """False for a constant (``Value(1.0, requires_grad=False)``): it gets no gradient."""
+        return self._b is not CONSTANT
 
     # ---- primitives: the forward value here, the local derivatives in RULES ----------------
 
@@ -185,8 +185,7 @@ class Value:
 
     # ---- derived ops: built from primitives, no derivative code -----------------------------
 
-    def __neg__(self) -> Value:
-        return self * -1.0
+    def __neg__(self) -> Value: return self * -1.0
 
     def __sub__(self, other: Scalar) -> Value:
         if isinstance(other, Value):
@@ -220,13 +219,6 @@ class Value:
     def __bool__(self) -> bool: return self.data != 0.0
     def __float__(self) -> float: return self.data
 
-    def item(self) -> float:
-        """The float inside, as ``tensor.item()``: ``loss.item()``."""
-        return self.data
-
-    def __format__(self, spec: str) -> str:  # f"{loss:.4f}" formats the data, as torch does
-        return format(self.data, spec) if spec else repr(self)
-
     def __repr__(self) -> str:
         grad = self.grad if not isinstance(self.grad, Value) else f"Value({self.grad.data!r})"
         label = f", label={self.label!r}" if self.label else ""
@@ -239,9 +231,9 @@ class Value:
     ) -> None:
         """Fill in ``.grad`` of every Value this one depends on, by the chain rule.
 
-        Leaves (Values not made by an op) *accumulate* across calls, as in PyTorch; interior
-        nodes restart. With ``create_graph=True`` gradients are Values, so they can be
-        differentiated again. ``retain_graph`` is accepted for PyTorch code (graphs are kept).
+        Leaves *accumulate* across calls, as in PyTorch; interior nodes restart. With
+        ``create_graph=True`` gradients are Values: differentiable again. ``retain_graph`` is
+        accepted for PyTorch code (graphs are always kept).
 
         >>> x = Value(3.0); y = x * x
         >>> y.backward(); x.grad
@@ -252,13 +244,21 @@ class Value:
         PASSES.backward(self, grad, create_graph)
 
     def zero_grad(self) -> None:
-        """Set this Value's gradient to 0.0."""
-        self.grad = 0.0
+        """Set this Value's gradient to 0.0 (None for a constant)."""
+        self.grad = 0.0 if self.requires_grad else None
 
 
 MANY = object()  # in Value._b: all the inputs are in _a, as a tuple
+CONSTANT = object()  # in a leaf's _b: requires_grad=False
 HOOKS: weakref.WeakKeyDictionary[Value, list[Callable]] = weakref.WeakKeyDictionary()
 # node -> the hooks backward runs on its gradient (modes.register_hook); weak: graphs still go
+
+
+def _hand_built(children: Any) -> tuple[Value, ...]:  # micrograd's order: data, _children, _op
+    if isinstance(children, str) or not all(isinstance(v, Value) for v in children):
+        raise TypeError(f"Value: _children must be Values, got {children!r:.60}; a label is "
+                        "Value(2.0, label='x')")  # fmt: skip
+    return tuple(children)
 
 
 def _data(x: Scalar) -> float:
@@ -266,35 +266,23 @@ def _data(x: Scalar) -> float:
 
 
 def make_node(data: float, a: Any, b: Any, op: str) -> Value:
-    """The Value an op returns: its data, its inputs (``b`` None for one input), its op.
-
-    >>> make_node(6.0, Value(2.0), Value(3.0), "*")
-    Value(data=6.0, grad=0.0)
-    """
+    """The Value an op returns: its data, inputs (``b`` None for one input) and op name."""
     v = object.__new__(Value)  # (ops hand over a float: no need for __init__'s checks)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v._a = a
-    v._b = b
-    v._op = op
+    v.data, v.grad, v.label = data, 0.0, ""
+    v._a, v._b, v._op = a, b, op
     return v if NODE_HOOK is None else NODE_HOOK(v)
 
 
-NODE_HOOK: Callable[[Value], Value] | None = None
-"""What no_grad and detect_anomaly do to each new node (autograd/modes.py sets it)."""
+NODE_HOOK: Callable[[Value], Value] | None = None  # no_grad's and detect_anomaly's (modes.py)
 
 
 def as_value(x: Any, op: str) -> Value:
-    """A Value as it is; a plain number used in ``op`` becomes a constant leaf (drawn too).
-
-    >>> as_value(2, "+")
-    Value(data=2.0, grad=0.0)
-    """
+    """A Value as it is; a plain number used in ``op`` becomes a leaf (drawn as a constant)."""
+    if type(x) is float:  # (the commonest case first)
+        return make_node(x, None, None, "")
     if isinstance(x, Value):
         return x
-    data = x if type(x) is float else as_float(x, op, "the other operand")
-    return make_node(data, None, None, "")
+    return make_node(as_float(x, op, "the other operand"), None, None, "")
 
 
 # ---- the rules: each primitive's local derivatives ----------------------------------------
@@ -317,20 +305,25 @@ def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:  # d(a^b)/db = a^b log(
 
 
 class Rule(NamedTuple):
-    """One op: how it is written, its local derivatives as code, and as formulas to read.
-
-    Calling the rule runs ``derivative``: ``RULES["tanh"](out, x)`` is ``(1 - out * out,)``.
-    """
+    """One op: how it is written, its local derivatives as code and as formulas to read.
+    Calling it runs ``derivative``: ``RULES["tanh"](out, x)`` is ``(1 - out * out,)``."""
 
     written: str  # the op applied to its inputs, named by letters
     derivative: Callable[..., tuple[Any, ...]] | None  # None: derived from other ops
     formulas: tuple[str, ...]  # d output / d each input, as a learner writes it
 
     def __call__(self, out: Any, *inputs: Any) -> tuple[Any, ...]:
-        return self.derivative(out, *inputs)  # type: ignore[misc]
+        if self.derivative is None:
+            raise ValueError(f"backward: {self.written} is derived from other ops, with no rule")
+        return self.derivative(out, *inputs)
 
 
-RULES: dict[str, Rule] = {
+class _Rules(dict):
+    def __missing__(self, op: str) -> Rule:  # a node built by hand with an op of no rule
+        raise ValueError(f"backward: no rule for op {op!r}; the ops with rules: {', '.join(self)}")
+
+
+RULES: dict[str, Rule] = _Rules({
     "+": Rule("a + b", lambda out, a, b: (1.0, 1.0), ("d(a + b)/da = 1", "d(a + b)/db = 1")),
     "*": Rule("a * b", lambda out, a, b: (b, a), ("d(a * b)/da = b", "d(a * b)/db = a")),
     "**": Rule("a ** n", lambda out, a, n: (power_slope(a, float(n)), 0.0),
@@ -359,7 +352,7 @@ RULES: dict[str, Rule] = {
                 ("d max(a, b)/da = 1 if a > b, 0 if a < b, 1/2 on a tie",
                  "d max(a, b)/db = 1 if b > a, 0 if b < a, 1/2 on a tie")),
     "min": Rule("min(a, b)", None, ()),  # derived: -max(-a, -b)
-}  # fmt: skip
+})  # fmt: skip
 """Every op by the name its nodes record: how it is written and its local derivatives."""
 
 
@@ -367,10 +360,8 @@ RULES: dict[str, Rule] = {
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every Value ``root`` depends on, each after all of its inputs.
-
-    An explicit stack instead of recursion, so a chain of a million nodes works at Python's
-    default recursion limit.
+    """Every Value ``root`` depends on, each after all of its inputs. An explicit stack, not
+    recursion, so a chain of a million nodes works at Python's default recursion limit.
 
     >>> a = Value(1.0, label="a"); b = a * 2; c = b + a
     >>> [v.label or v.op for v in topological_order(c)]
@@ -405,11 +396,8 @@ def chain_rule(root: Value, grad: Any = 1.0, create_graph: bool = False) -> dict
     >>> chain_rule(y)[x], x.grad
     (6.0, 0.0)
     """
-    if create_graph:  # the gradients are Values, so they can be differentiated again
-        grad = grad if isinstance(grad, Value) else Value(grad)
-    else:
-        grad = as_float(grad.data if isinstance(grad, Value) else grad, "backward(grad=...)")
-    grads = {root: grad}  # each node's gradient, summed over its uses
+    seed = grad if isinstance(grad, Value) else Value(as_float(grad, "backward(grad=...)"))
+    grads = {root: seed if create_graph else seed.data}  # each node's gradient, summed over uses
     for node in reversed(topological_order(root)):  # every use of a node comes before it
         for hook in list(HOOKS.get(node, ())) if HOOKS else ():
             replaced = hook(grads[node])
@@ -434,15 +422,15 @@ def chain_rule(root: Value, grad: Any = 1.0, create_graph: bool = False) -> dict
 
 def set_grads(grads: dict[Value, Any]) -> None:
     """Set each ``.grad`` from ``chain_rule``'s result: interior nodes restart at this call's
-    gradient, leaves add it to what they held (None or 0.0: nothing).
+    gradient, leaves add it to what they held (None or 0.0: nothing), constants stay None.
 
     >>> x = Value(3.0); x.grad = 1.0; set_grads({x: 6.0}); x.grad
     7.0
     """
     for node, g in grads.items():
-        old = node.grad
-        held = node.is_leaf and old is not None and (isinstance(old, Value) or old != 0.0)
-        node.grad = old + g if held else g
+        if node.is_leaf:
+            g = accumulate(node.grad, g) if node.requires_grad else None
+        node.grad = g
 
 
 def backpropagate(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
@@ -454,8 +442,8 @@ def backpropagate(root: Value, grad: Any = 1.0, create_graph: bool = False) -> N
     set_grads(chain_rule(root, grad, create_graph))
 
 
-class _Passes:  # what Value.backward runs: backpropagate, or backward.py's fast pass
-    backward = staticmethod(backpropagate)  # (the same numbers, bit for bit); modes.py chooses
+class _Passes:  # what Value.backward runs: backpropagate, or backward.py's fast pass (the
+    backward = staticmethod(backpropagate)  # same numbers, bit for bit); modes.py chooses
 
 
 PASSES = _Passes()

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import itertools
 import json
 import math
 import re
-import string
-import uuid
-import xml.etree.ElementTree as ET
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +124,8 @@ class Explorer:
         self.data = data
         self.svg = svg
         self._json = _script_json(data)
+        import hashlib  # (the page's own imports are made when a page is made)
+
         digest = hashlib.sha256((self._json + svg).encode("utf-8")).hexdigest()[:12]
         self._page_id = f"cr-explorer-{digest}"
 
@@ -143,6 +140,8 @@ class Explorer:
         Each notebook output gets a fresh ``element_id`` so several explorers on one page, or
         the same one shown twice, never share an id.
         """
+        import uuid
+
         uid = element_id or f"cr-explorer-{uuid.uuid4().hex[:12]}"
         if not re.fullmatch(r"[A-Za-z][\w-]*", uid):
             raise ValueError(f"explore: element_id must be letters, digits, - or _, got {uid!r}")
@@ -390,6 +389,8 @@ def _annotate_svg(svg: str, names: dict[str, tuple[int, str]], nodes: list[dict]
     ``<g class="edge"><title>TAIL->HEAD</title>...``; the page finds them by these marks, and
     the record's "data ..." and "grad ..." texts, which it rewrites at each step.
     """
+    import xml.etree.ElementTree as ET  # noqa: N817
+
     ET.register_namespace("", _SVG[1:-1])
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     tree = ET.fromstring(svg)
@@ -447,7 +448,9 @@ def _script_json(data: dict[str, Any]) -> str:
 
 def _fragment(uid: str, title: str, svg: str, data_json: str, standalone: bool) -> str:
     """The explorer's <div>: explorer.html with its styles, drawing, data and script filled in."""
-    return string.Template(_asset("explorer.html")).substitute(
+    from string import Template  # (imported here: importing autograd stays quick)
+
+    return Template(_asset("explorer.html")).substitute(
         uid=uid,
         uid_json=json.dumps(uid),
         standalone=1 if standalone else 0,
@@ -463,5 +466,7 @@ def _fragment(uid: str, title: str, svg: str, data_json: str, standalone: bool) 
 def _asset(name: str) -> str:
     """A file of autograd/explorer/ (package data: the page's markup, styles and script), read
     once, without the line break that ends the file: the page puts its own line breaks."""
+    from importlib import resources  # (imported here: importing autograd stays quick)
+
     path = resources.files(__package__) / "explorer" / name
     return path.read_text(encoding="utf-8").removesuffix("\n")

@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["as_float", "sigmoid", "power", "power_slope"]
+__all__ = ["as_float", "sigmoid", "power", "power_slope", "accumulate"]
 
 
 def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
@@ -81,3 +81,13 @@ def power_slope(a: Any, n: Any) -> Any:
         return n * a ** (n - 1)
     except OverflowError:  # e.g. the slope of x^-1 at 1e-200: a^(n-1) is +-inf
         return n * (-math.inf if float(a) < 0 and (n0 - 1) % 2 == 1 else math.inf)
+
+
+def accumulate(old: Any, new: Any) -> Any:
+    """A leaf's gradient after a backward pass: what it held plus this pass's. None or 0.0
+    held nothing (a Value, under create_graph, always counts: it has no ``==``).
+
+    >>> accumulate(1.5, 2.0), accumulate(None, 2.0), accumulate(0.0, -0.0)
+    (3.5, 2.0, -0.0)
+    """
+    return old + new if old is not None and old != 0.0 else new

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,8 @@ The DOT text is still available: graph.source (print it, or paste it into any Gr
 def _script_dirs() -> list[str]:
     # where pip puts a wheel's programs: this interpreter's scripts folder, which a notebook
     # kernel started from a venv may not have on PATH
+    import sysconfig
+
     dirs = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
     return [d for d in dirs if d]
 
@@ -43,6 +42,8 @@ def find_dot() -> str | None:
     >>> find_dot() is None or isinstance(find_dot(), str)
     True
     """
+    import shutil
+
     from graphviz.backend import dot_command
 
     current = str(dot_command.DOT_BINARY)
@@ -174,6 +175,8 @@ def write_picture(graph: Any, path: str | os.PathLike[str]) -> Path:
             f"save: cannot write .{ext} files ({str(path)!r}); use one of "
             + ", ".join(f".{e}" for e in (*PICTURE_FORMATS, "dot", "gv"))
         )
+    import subprocess  # (imported where used: importing autograd stays quick)
+
     try:
         data = graph.pipe(format=ext)
     except subprocess.CalledProcessError as exc:  # e.g. graphviz-pure has no .pdf

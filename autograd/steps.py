@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine import HOOKS, RULES, Value, topological_order
-from .floats import as_float
+from .floats import accumulate, as_float
 from .formatting import format_number, input_name
 from .modes import MODES, check_gradient, raise_summed
 
@@ -68,52 +69,63 @@ class BackwardStep:
 def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     """Run ``root.backward(grad)`` one chain-rule multiplication at a time, yielding each step.
 
-    It sets ``.grad`` exactly as ``backward()`` does (the same operations in the same order,
-    so the final gradients are bit for bit equal; hooks run as in backward): interior nodes
-    restart from zero, leaves accumulate. A walk given up half way (the iterator closed or
-    deleted, or an error) puts every leaf's grad back as it was, as a failed ``backward()``
-    does; interior nodes keep the partial grads of the steps taken. Pass a step to
-    ``draw_dot(root, highlight=step)`` to see its edge.
+    It sets ``.grad`` as ``backward()`` does, bit for bit (the same operations in the same
+    order; hooks run as in backward): interior nodes restart from zero, and leaves
+    accumulate, so after an earlier ``backward()`` a leaf's steps start from the gradient it
+    already held (``zero_grad()`` first to watch one fresh pass). Each step's ``input_grad``
+    is the input's ``.grad`` right after it, as a drawing made then shows it. A walk given up
+    half way (closed, deleted, or an error) puts every leaf's grad back as it was, as a failed
+    ``backward()`` does; interior nodes keep the partial grads of the steps taken. Pass a step
+    to ``draw_dot(root, highlight=step)`` to see its edge.
 
     >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
     >>> for step in backward_steps(y):
     ...     print(step)
     step 0: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 3.0000
     step 1: x <- y: local 3.0000 x upstream 1.0000 = 3.0000; x.grad is now 6.0000
-    >>> x.grad
-    6.0
+    >>> [str(step).split("; ")[1] for step in backward_steps(y)]   # leaves accumulate
+    ['x.grad is now 9.0000', 'x.grad is now 12.0000']
     """
     seed = as_float(grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)")
     order = topological_order(root)
-    held = [(v, v.grad) for v in order if v.is_leaf]  # leaves add their earlier grad at the end
+    earlier = {v: v.grad for v in order if v.is_leaf}  # what the leaves held before
+    share = dict.fromkeys(earlier, 0.0)  # each leaf's gradient from this pass so far
     for v in order:
-        v.grad = 0.0
-    root.grad = seed
-    index = 0
+        if not v.is_leaf:
+            v.grad = 0.0
+    index = itertools.count()
     try:
+        _set(root, seed, earlier, share)
         for node in reversed(order):
             for hook in list(HOOKS.get(node, ())) if HOOKS else ():
-                replaced = hook(node.grad)
+                replaced = hook(share[node] if node.is_leaf else node.grad)
                 if replaced is not None:
-                    node.grad = replaced
+                    _set(node, replaced, earlier, share)
+            if node.is_leaf:
+                if MODES.anomaly and not math.isfinite(float(share[node])):
+                    raise_summed(node, share[node])  # only summed: its uses were checked
+                continue
             g = node.grad
-            if MODES.anomaly and not node.is_leaf:
+            if MODES.anomaly:
                 check_gradient(node, g)
             for slot, (v, local) in enumerate(zip(node.inputs, local_derivatives(node))):
                 contribution = g * local
-                v.grad += contribution
-                yield BackwardStep(index, node, v, slot, local, g, contribution, v.grad)
-                index += 1
-        for leaf, _ in held if MODES.anomaly else ():  # leaves are only summed: check sums
-            if not math.isfinite(float(leaf.grad)):
-                raise_summed(leaf, leaf.grad)
+                _set(v, (share[v] if v.is_leaf else v.grad) + contribution, earlier, share)
+                shown = share[v] if v.grad is None else v.grad  # (a constant keeps None)
+                yield BackwardStep(next(index), node, v, slot, local, g, contribution, shown)
     except BaseException:  # GeneratorExit when the walk is closed or deleted half way
-        for leaf, old in held:
+        for leaf, old in earlier.items():
             leaf.grad = old
         raise
-    for leaf, old in held:
-        if old is not None and (isinstance(old, Value) or old != 0.0):
-            leaf.grad = old + leaf.grad
+
+
+def _set(v: Value, g: Any, earlier: dict[Value, Any], share: dict[Value, Any]) -> None:
+    """Give v its gradient so far; a leaf shows its earlier gradient plus this pass's share."""
+    if not v.is_leaf:
+        v.grad = g
+        return
+    share[v] = g
+    v.grad = accumulate(earlier[v], g) if v.requires_grad else None
 
 
 @contextmanager

@@ -8,7 +8,10 @@ The engines, all from the same initial weights on the same names:
 - ``chainrule (engine)``: that same model code on ``autograd.Value``, nothing else changed;
 - ``chainrule (+linear)``: the same code with each dot product one ``autograd.linear`` node;
 - ``nn.GPT``: ``nn.gpt.GPT`` (``linear``, ``softmax``, ``rms_scale`` and ``cross_entropy``
-  nodes) trained with ``nn.optim.Adam`` and ``LinearLR``;
+  nodes) trained with ``nn.optim.Adam`` and ``LinearLR``, ``model.loss(tokens).backward()``
+  in a loop of your own; ``nn.GPT in nn.gpt.fit``: the same as ``nn.gpt.fit`` runs it, which
+  pauses the cyclic collector around each step as ``nn.fit`` does (no graph of chainrule's
+  holds a reference cycle, so nothing is left for it to find);
 - ``compiled``: ``autograd.compile(model.loss)``, when this checkout has compiled replay.
 
 Each engine trains ``--steps`` steps (microgpt's Adam: betas 0.85/0.99, lr 0.01 decayed
@@ -31,6 +34,7 @@ Run:  python benchmarks/gpt.py [--steps 20] [--repeats 3] [--quick]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import platform
 import statistics
@@ -49,6 +53,7 @@ from benchmarks.gpt_reference import RefAdam, RefGPT, RefValue, init_weights  # 
 from nn import data  # noqa: E402
 from nn.gpt import GPT, make_optimizer  # noqa: E402
 from nn.tokenizer import CharTokenizer  # noqa: E402
+from nn.train import collector_paused  # noqa: E402
 
 TOLERANCE = 1e-9  # relative, per-step losses against the reference
 MICROGRAD_BYTES_PER_NODE = 584  # benchmarks/README.md (engine.py's chain graph, micrograd 0.1.0)
@@ -80,13 +85,14 @@ def reference_run(weights: dict, n_head: int, steps: int, value: type, dot: Any 
     return Run(fb, opt.step)
 
 
-def gpt_run(weights: dict, n_head: int, steps: int) -> Run:
+def gpt_run(weights: dict, n_head: int, steps: int, paused: bool = False) -> Run:
     model = GPT.from_microgpt(weights, n_head=n_head)
     opt, schedule = make_optimizer(model, steps)
 
     def fb(tokens: list[int]) -> float:
-        loss = model.loss(tokens)
-        loss.backward()
+        with collector_paused() if paused else contextlib.nullcontext():
+            loss = model.loss(tokens)
+            loss.backward()
         return loss.data
 
     def update() -> None:
@@ -124,6 +130,7 @@ def engines(weights: dict, n_head: int, steps: int) -> dict[str, Callable[[], Ru
             weights, n_head, steps, Value, dot=lambda ws, xs: linear(ws, xs)
         ),
         "nn.GPT": lambda: gpt_run(weights, n_head, steps),
+        "nn.GPT in nn.gpt.fit": lambda: gpt_run(weights, n_head, steps, paused=True),
         "compiled": lambda: compiled_run(weights, n_head, steps),
     }
 
@@ -212,12 +219,12 @@ def report(results: dict, mem: dict, steps: int) -> bool:
     ref = results["reference"]
     ref_losses = ref["losses"]
     print(f"\nforward + backward per name, mean over {steps} training steps, collector on")
-    print(f"{'engine':<22}{'CPU ms/name':>22}{'wall ms/name':>24}{'x reference (CPU)':>26}")
+    print(f"{'engine':<24}{'CPU ms/name':>22}{'wall ms/name':>24}{'x reference (CPU)':>26}")
     ok = True
     for name, entry in results.items():
         ratios = [a / b for a, b in zip(ref["cpu"], entry["cpu"])]
         print(
-            f"{name:<22}{spread(entry['cpu']):>22}{spread(entry['wall']):>24}"
+            f"{name:<24}{spread(entry['cpu']):>22}{spread(entry['wall']):>24}"
             f"{spread(ratios) + 'x':>26}"
         )
     print(f"\nper-step losses against the reference (tolerance {TOLERANCE:g} relative)")
@@ -225,12 +232,12 @@ def report(results: dict, mem: dict, steps: int) -> bool:
         worst = max(abs(a - b) / abs(b) for a, b in zip(entry["losses"], ref_losses))
         good = worst <= TOLERANCE
         ok &= good
-        print(f"{name:<22} max relative difference {worst:.2e}  {'ok' if good else 'FAILED'}")
+        print(f"{name:<24} max relative difference {worst:.2e}  {'ok' if good else 'FAILED'}")
     print(f"first and last reference losses: {ref_losses[0]:.6f} ... {ref_losses[-1]:.6f}")
     print("\nmemory of one name's graph after forward + backward (tracemalloc)")
-    print(f"{'engine':<22}{'bytes/step':>12}{'nodes':>9}{'bytes/node':>12}")
+    print(f"{'engine':<24}{'bytes/step':>12}{'nodes':>9}{'bytes/node':>12}")
     for name, (held, nodes) in mem.items():
-        print(f"{name:<22}{held:>12,}{nodes:>9,}{held / nodes:>12.0f}")
+        print(f"{name:<24}{held:>12,}{nodes:>9,}{held / nodes:>12.0f}")
     print(f"(micrograd 0.1.0: {MICROGRAD_BYTES_PER_NODE} bytes per node, benchmarks/README.md)")
     return ok
 

@@ -11,10 +11,11 @@
 """
 
 from . import data, gpt, init, losses, optim, tokenizer
+from .callbacks import Callback, EarlyStopping, History
 from .gpt import GPT
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .module import IncompatibleKeys, Module, load_model
-from .train import Callback, EarlyStopping, GradientFlowWarning, History, evaluate, fit, predict
+from .train import GradientFlowWarning, evaluate, fit, predict
 
 __all__ = [
     "Module",

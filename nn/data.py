@@ -1,5 +1,5 @@
-"""Toy data sets (moons, circles, spirals, xor, blobs, sine, iris), helpers to split and batch,
-and a list of first names for the GPT lesson (``names``).
+"""Toy data sets (moons, circles, spirals, xor, blobs, sine, iris), CSV files, splits and
+batches, and a list of first names for the GPT lesson (``names``).
 
 Every generator returns ``(X, y)``: ``X`` a list of lists of floats (one row per sample), ``y``
 a list of labels (ints ``0..k-1``) or of floats (``make_regression``). Randomness comes from
@@ -15,10 +15,13 @@ gives the same data. No scikit-learn needed; the shapes follow its conventions.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import numbers
+import os
 from collections.abc import Iterator, Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .init import make_rng
@@ -32,6 +35,7 @@ __all__ = [
     "make_regression",
     "load_iris",
     "names",
+    "read_csv",
     "IRIS_FEATURE_NAMES",
     "IRIS_TARGET_NAMES",
     "train_test_split",
@@ -279,7 +283,6 @@ def load_iris() -> tuple[Rows, list[int]]:
     return X, y
 
 
-
 def names(seed: Any = None) -> list[str]:
     """5,163 first names (lower case, a-z), the training data of the GPT lesson.
 
@@ -299,6 +302,95 @@ def names(seed: Any = None) -> list[str]:
     if seed is not None:
         make_rng(seed).shuffle(found)
     return found
+
+
+# ---- your own data -----------------------------------------------------------------------------
+
+
+def read_csv(path: str | os.PathLike[str]) -> tuple[Rows, list[float], list[str]]:
+    """Read a numeric CSV: ``(X, y, column_names)``; the last column is the target.
+
+    An optional first row of names (no cell a number) is the header; blank lines and lines
+    starting with ``#`` are skipped. A missing file is a ``FileNotFoundError`` and a folder an
+    ``IsADirectoryError``; the rest is a ``ValueError`` naming the line and the column: an
+    empty file, rows of different lengths, cells that are not finite numbers.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "points.csv")
+    >>> _ = open(path, "w").write("x0,x1,label\\n0.5,1.0,1\\n-0.5,2.0,0\\n")
+    >>> read_csv(path)
+    ([[0.5, 1.0], [-0.5, 2.0]], [1.0, 0.0], ['x0', 'x1', 'label'])
+    >>> _ = open(path, "w").write("1,2,1\\n3,4\\n")
+    >>> read_csv(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...points.csv, line 2: 2 columns, but line 1 has 3 (every row needs ...)
+    """
+    header: list[str] | None = None
+    rows: Rows = []
+    width = width_line = 0
+    reader = csv.reader(io.StringIO(_read_text(path)))
+    for raw in reader:
+        line = reader.line_num
+        cells = [c.strip() for c in raw]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if header is None and not rows and not any(_is_number(c) for c in cells):
+            header, width, width_line = cells, len(cells), line
+            continue
+        if not width:
+            width, width_line = len(cells), line
+        elif len(cells) != width:
+            raise ValueError(
+                f"{path}, line {line}: {len(cells)} column{'s' * (len(cells) != 1)}, but line "
+                f"{width_line} has {width} (every row needs the same number)"
+            )
+        rows.append(_row_numbers(cells, header, f"{path}, line {line}"))
+    if not rows:
+        what = "has a header but no data rows" if header else "is empty"
+        raise ValueError(f"{path} {what}; expected rows of numbers, the target last")
+    if width < 2:
+        raise ValueError(f"{path}: needs at least 2 columns (features..., target), found 1")
+    names = header or [f"x{j}" for j in range(width - 1)] + ["target"]
+    return [r[:-1] for r in rows], [r[-1] for r in rows], names
+
+
+def _read_text(path: str | os.PathLike[str]) -> str:
+    """The text of a CSV file, or an error saying why there is none."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if p.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, expected a CSV file")
+    try:
+        return p.read_text(encoding="utf-8-sig")  # -sig: a BOM from Excel is not a header cell
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file (expected UTF-8 CSV)") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _row_numbers(cells: list[str], header: list[str] | None, where: str) -> list[float]:
+    """The cells of one row as finite floats; an error names the column (and its header)."""
+    values = []
+    for j, cell in enumerate(cells, start=1):
+        name = f" ({header[j - 1]!r})" if header else ""
+        try:
+            v = float(cell)
+        except ValueError:
+            what = "an empty cell" if not cell else repr(cell)
+            raise ValueError(f"{where}, column {j}{name}: {what} is not a number") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{where}, column {j}{name}: {cell!r} is not a finite number")
+        values.append(v)
+    return values
+
 
 # ---- splitting, batching, scaling ------------------------------------------------------------
 

@@ -40,16 +40,21 @@ __all__ = [
 RNG = random.Random | int | None
 
 
-def make_rng(rng: Any = None) -> Any:
+def make_rng(rng: Any = None, name: str = "rng/seed") -> Any:
     """A random number generator from a ``random.Random``, an int seed or None.
 
     None gives Python's global ``random`` module (seeded by ``random.seed``), like micrograd.
-    Any integer type is a seed (numpy's ``np.int64`` too); bools are not.
+    Any integer type is a seed (numpy's ``np.int64`` too); bools are not. ``name`` is what the
+    TypeError calls the argument.
 
     >>> make_rng(0).random() == make_rng(0).random()
     True
     >>> make_rng(None) is random
     True
+    >>> make_rng("zero", name="choice.rvs: random_state")
+    Traceback (most recent call last):
+    ...
+    TypeError: choice.rvs: random_state must be a random.Random, an int or None, got str 'zero'
     """
     if rng is None or rng is random:
         return random
@@ -57,7 +62,7 @@ def make_rng(rng: Any = None) -> Any:
         return rng
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
         raise TypeError(
-            f"rng/seed must be a random.Random, an int or None, got {type(rng).__name__} {rng!r}"
+            f"{name} must be a random.Random, an int or None, got {type(rng).__name__} {rng!r}"
         )
     return random.Random(int(rng))
 

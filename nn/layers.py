@@ -30,32 +30,56 @@ Activation = str | Callable[[Value], Value] | None
 
 
 def relu(v: Value) -> Value:
-    """max(0, v)."""
+    """max(0, v).
+
+    >>> relu(Value(-2.0)).data, relu(Value(3.0)).data
+    (0.0, 3.0)
+    """
     return v.relu()
 
 
 def tanh(v: Value) -> Value:
-    """tanh(v)."""
+    """tanh(v).
+
+    >>> tanh(Value(0.0)).data
+    0.0
+    """
     return v.tanh()
 
 
 def sigmoid(v: Value) -> Value:
-    """1 / (1 + e^-v)."""
+    """1 / (1 + e^-v).
+
+    >>> sigmoid(Value(0.0)).data
+    0.5
+    """
     return v.sigmoid()
 
 
 def leaky_relu(v: Value) -> Value:
-    """v if v > 0 else 0.01 v (PyTorch's default slope)."""
+    """v if v > 0 else 0.01 v (PyTorch's default slope).
+
+    >>> leaky_relu(Value(-2.0)).data, leaky_relu(Value(3.0)).data
+    (-0.02, 3.0)
+    """
     return v.leaky_relu(0.01)
 
 
 def softplus(v: Value) -> Value:
-    """log(1 + e^v)."""
+    """log(1 + e^v).
+
+    >>> round(softplus(Value(0.0)).data, 6)   # log 2
+    0.693147
+    """
     return v.softplus()
 
 
 def linear_activation(v: Value) -> Value:
-    """The identity: the output layer of a regression or of logits."""
+    """The identity: the output layer of a regression or of logits.
+
+    >>> v = Value(1.5); linear_activation(v) is v
+    True
+    """
     return v
 
 

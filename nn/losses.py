@@ -83,10 +83,6 @@ def _value(x: Value | float) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
-def _data(x: Value | float) -> float:
-    return x.data if isinstance(x, Value) else x
-
-
 def _total(terms: Sequence[Value | float]) -> Value:
     """t0 + t1 + ... as one node (``linear`` with weights 1): one node instead of n."""
     return linear([_value(t) for t in terms], [1.0] * len(terms))
@@ -149,7 +145,7 @@ def l1_loss(input: Scalars, target: Scalars, reduction: str = "mean") -> Loss:
 
 def _check_unit_interval(values: list[Value | float], name: str, where: str) -> None:
     for i, v in enumerate(values):
-        x = _data(v)
+        x = float(v)
         if not 0.0 <= x <= 1.0:  # also catches NaN
             raise ValueError(f"{where}: {name}[{i}] = {x!r} is outside [0, 1]")
 
@@ -249,9 +245,9 @@ def hinge_loss(scores: Scalars, targets: Scalars, reduction: str = "mean") -> Lo
     _check_reduction(reduction, where)
     ss, ys = _pairs(scores, targets, where, ("scores", "targets"))
     for i, y in enumerate(ys):
-        if _data(y) not in (-1.0, 1.0):
+        if float(y) not in (-1.0, 1.0):
             raise ValueError(
-                f"{where}: targets[{i}] = {_data(y)!r}; labels must be -1 or +1 "
+                f"{where}: targets[{i}] = {float(y)!r}; labels must be -1 or +1 "
                 f"(for 0/1 labels pass 2 * y - 1)"
             )
     terms = [(1.0 - y * _value(s)).relu() for s, y in zip(ss, ys)]
@@ -278,7 +274,7 @@ def log_softmax(logits: Scalars) -> list[Value]:
     [0.0, -1000.0, -2000.0]
     """
     row = _logit_row(logits, "log_softmax")
-    m = max(_data(z) for z in row)
+    m = max(float(z) for z in row)
     shifted = [_value(z) - m for z in row]
     log_total = _total([z.exp() for z in shifted]).log()  # the sum is >= 1: log is safe
     return [z - log_total for z in shifted]
@@ -293,7 +289,7 @@ def softmax(logits: Scalars) -> list[Value]:
     [1.0, 0.0]
     """
     row = _logit_row(logits, "softmax")
-    m = max(_data(z) for z in row)
+    m = max(float(z) for z in row)
     exps = [(_value(z) - m).exp() for z in row]
     inv_total = _total(exps) ** -1  # one reciprocal shared by every class
     return [e * inv_total for e in exps]
@@ -314,7 +310,7 @@ def _class_index(target: Any, n_classes: int, where: str) -> int:
 
 def _one_cross_entropy(logits: list[Value | float], target: int) -> Value:
     # -log softmax(z)_t = log(sum_j exp(z_j - m)) - (z_t - m)
-    m = max(_data(z) for z in logits)
+    m = max(float(z) for z in logits)
     shifted = [_value(z) - m for z in logits]
     log_total = _total([z.exp() for z in shifted]).log()
     return log_total - shifted[target]

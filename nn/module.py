@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from autograd import Value
 
-__all__ = ["Module", "IncompatibleKeys", "load_model", "FILE_FORMAT", "FILE_VERSION"]
+__all__ = ["Module", "IncompatibleKeys", "load_model", "save_target", "FILE_FORMAT", "FILE_VERSION"]
 
 FILE_FORMAT = "chainrule.model"
 FILE_VERSION = 1
@@ -377,11 +377,21 @@ class Module:
         return self
 
 
-def _save_target(path: str, where: str) -> str:
+def save_target(path: str, where: str) -> str:
     """The file a save to ``path`` writes (a symlink's target), or an OSError saying why it
     cannot be written there, each message starting with ``where``.
 
     (``Module.save`` checks this; so does ``chainrule train --save`` before it trains.)
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> save_target(os.path.join(folder, "m.json"), "save") == os.path.join(
+    ...     os.path.realpath(folder), "m.json")
+    True
+    >>> save_target(os.path.join(folder, "nowhere", "m.json"), "--save m.json")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: --save m.json: no such folder '...nowhere'
     """
     target = os.path.realpath(path)  # a symlink is written through, as open() does; it stays
     if os.path.islink(target):
@@ -404,7 +414,7 @@ def _write_atomically(path: str, text: str) -> None:
     The text goes to a temporary file in the target's folder, is flushed to disk, and is then
     renamed over the target (atomic on POSIX and Windows), so a reader never sees half a file.
     """
-    target = _save_target(path, f"save({path!r})")
+    target = save_target(path, f"save({path!r})")
     folder = os.path.dirname(target)
     try:  # a replaced file keeps its permissions; a new one gets open()'s (0o666 - umask)
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)

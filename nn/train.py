@@ -1,4 +1,4 @@
-"""fit, evaluate and predict: the training loop, its History, callbacks and gradient-flow checks.
+"""fit, evaluate and predict: the training loop, its metrics, gradient-flow checks and optimisers.
 
 One epoch of ``fit`` is, for each batch (the whole data set when ``batch_size`` is None)::
 
@@ -6,6 +6,10 @@ One epoch of ``fit`` is, for each batch (the whole data set when ``batch_size`` 
     loss.backward(); clip_grad_norm_(...)       # optional
     optimizer.step()                            # under no_grad
     scheduler.step()                            # once per epoch
+
+What fit records (``History``) and whom it tells (``Callback``, ``EarlyStopping``) are in
+``nn.callbacks``; ``make_optimizer`` and ``make_scheduler`` build optimisers and schedules by
+name, for fit and for the ``chainrule`` command.
 
 Speed: the engine creates no reference cycles, so a step's graph is freed by reference
 counting alone and the cyclic garbage collector only wastes time scanning it (most of the
@@ -16,7 +20,6 @@ collector during each step and restores its previous state afterwards, even on e
 from __future__ import annotations
 
 import contextlib
-import copy
 import gc
 import math
 import numbers
@@ -28,6 +31,7 @@ from typing import Any
 from autograd import Value, no_grad
 
 from . import losses, optim
+from .callbacks import Callback, EarlyStopping, History
 from .data import batches
 from .init import make_rng
 from .layers import Layer, Neuron
@@ -38,23 +42,28 @@ __all__ = [
     "evaluate",
     "predict",
     "accuracy",
+    "argmax",
+    "progress_bar",
     "History",
     "Callback",
     "EarlyStopping",
     "GradientFlowWarning",
+    "make_optimizer",
+    "make_scheduler",
     "LOSSES",
     "OPTIMIZERS",
+    "SCHEDULES",
 ]
 
 LOSSES: dict[str, Callable[..., Any]] = {
+    "hinge": losses.hinge_loss,
+    "bce_with_logits": losses.binary_cross_entropy_with_logits,
+    "bce": losses.binary_cross_entropy,
+    "cross_entropy": losses.cross_entropy,
     "mse": losses.mse_loss,
     "l1": losses.l1_loss,
-    "bce": losses.binary_cross_entropy,
-    "bce_with_logits": losses.binary_cross_entropy_with_logits,
-    "cross_entropy": losses.cross_entropy,
-    "hinge": losses.hinge_loss,
 }
-"""Loss functions by the name ``fit(loss=...)`` accepts."""
+"""Loss functions by the name ``fit(loss=...)`` (and ``chainrule --loss``) accepts."""
 
 OPTIMIZERS: dict[str, tuple[type, float]] = {
     "sgd": (optim.SGD, 0.1),
@@ -63,164 +72,33 @@ OPTIMIZERS: dict[str, tuple[type, float]] = {
 }
 """Optimisers by name, with the learning rate used when ``lr`` is not given."""
 
+SCHEDULES = ("constant", "step", "exponential", "cosine", "linear")
+"""Learning-rate schedules by name, for ``make_scheduler``."""
+
 VANISHING, EXPLODING = 1e-6, 1e3  # a layer's gradient norm relative to the output layer's
 
 
 class GradientFlowWarning(UserWarning):
-    """A layer's gradients are vanishing or exploding relative to the output layer's."""
+    """A layer's gradients are vanishing or exploding relative to the output layer's.
 
+    ``fit`` issues it once per layer; filter it like any UserWarning.
 
-# ---- History ------------------------------------------------------------------------------------
-
-
-class History:
-    """What ``fit`` recorded: one dict per epoch in ``records``.
-
-    Keys: ``epoch`` (1, 2, ...), ``loss`` (the training objective, L2 term included, averaged
-    over the epoch's batches), ``accuracy`` (from the same forward passes), ``val_loss`` and
-    ``val_accuracy`` (with ``val_data``), ``lr`` (used during the epoch), ``grad_norm`` (the
-    gradients' total norm before clipping, averaged over the epoch's steps), ``time`` (seconds)
-    and, with ``track_grad_flow=True``, ``grad_flow``. ``history["loss"]`` is a column.
-
-    >>> h = History()
-    >>> h.records += [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}]
-    >>> len(h), h["loss"], h[-1]
-    (2, [0.5, 0.25], {'epoch': 2, 'loss': 0.25})
+    >>> issubclass(GradientFlowWarning, UserWarning)
+    True
     """
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-        self.stopped_early = False  # True when a callback ended training before `epochs`
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.records)
-
-    def __getitem__(self, key: str | int) -> Any:
-        if isinstance(key, str):
-            if not any(key in r for r in self.records):
-                raise KeyError(f"History has no column {key!r}; columns: {', '.join(self.columns)}")
-            return [r.get(key) for r in self.records]
-        return self.records[key]
-
-    @property
-    def columns(self) -> list[str]:
-        """The keys recorded, in first-seen order."""
-        seen: dict[str, None] = {}
-        for r in self.records:
-            seen.update(dict.fromkeys(r))
-        return list(seen)
-
-    def to_list(self) -> list[dict[str, Any]]:
-        """A deep copy of ``records``: a list of plain dicts (JSON-able)."""
-        return copy.deepcopy(self.records)
-
-    def __repr__(self) -> str:
-        if not self.records:
-            return "History(epochs=0)"
-        last = {k: v for k, v in self.records[-1].items() if isinstance(v, (int, float))}
-        shown = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "epoch")
-        return f"History(epochs={len(self.records)}, last: {shown})"
-
-
-# ---- callbacks ----------------------------------------------------------------------------------
-
-
-class Callback:
-    """Base class for callbacks: override what you need. Return True from on_epoch_end to stop.
-
-    A plain function ``f(epoch, logs, model)`` also works as a callback (its on_epoch_end).
-
-    >>> class Print(Callback):
-    ...     def on_epoch_end(self, epoch, logs, model):
-    ...         print(epoch, round(logs["loss"], 3))
-    """
-
-    def on_train_begin(self, model: Module) -> None:
-        """Called once before the first epoch."""
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any], model: Module) -> bool | None:
-        """Called after each epoch with its record; return True to stop training."""
-        return None
-
-    def on_train_end(self, model: Module, history: History) -> None:
-        """Called once after the last epoch (also after an early stop)."""
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
-
-    ``mode``: "min", "max", or "auto" (max for names containing "acc", else min). With
-    ``restore_best=True`` the model gets back the weights of its best epoch when training ends.
-    ``best``, ``best_epoch`` and ``stopped_epoch`` tell what happened.
-
-    >>> stopper = EarlyStopping(monitor="val_loss", patience=3)
-    >>> stopper.mode
-    'min'
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        patience: int = 5,
-        min_delta: float = 0.0,
-        mode: str = "auto",
-        restore_best: bool = True,
-    ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
-        if not isinstance(min_delta, (int, float)) or not min_delta >= 0:
-            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        if mode not in ("min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
-        self.monitor, self.patience, self.min_delta = monitor, patience, float(min_delta)
-        self.mode, self.restore_best = mode, restore_best
-        self.on_train_begin(None)  # type: ignore[arg-type]
-
-    def on_train_begin(self, model: Module) -> None:
-        self.best: float | None = None
-        self.best_epoch: int | None = None
-        self.stopped_epoch: int | None = None
-        self._wait = 0
-        self._best_state: dict[str, float] | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any], model: Module) -> bool:
-        value = logs.get(self.monitor)
-        if value is None:
-            raise ValueError(
-                f"EarlyStopping: {self.monitor!r} is not recorded (recorded: "
-                f"{', '.join(k for k in logs if k != 'grad_flow')}); pass val_data= to fit "
-                "or choose another monitor"
-            )
-        if self.best is None or (
-            value < self.best - self.min_delta
-            if self.mode == "min"
-            else value > self.best + self.min_delta
-        ):
-            self.best, self.best_epoch, self._wait = value, epoch, 0
-            if self.restore_best:
-                self._best_state = model.state_dict()
-            return False
-        self._wait += 1
-        if self._wait >= self.patience:
-            self.stopped_epoch = epoch
-            return True
-        return False
-
-    def on_train_end(self, model: Module, history: History) -> None:
-        if self.restore_best and self._best_state is not None:
-            model.load_state_dict(self._best_state)
 
 
 # ---- metrics -------------------------------------------------------------------------------
 
 
-def _argmax(xs: Sequence[float]) -> int:
-    """The index of the largest value, the first on a tie (also plot's class regions)."""
+def argmax(xs: Sequence[float]) -> int:
+    """The index of the largest value, the first on a tie: the class a row of scores picks.
+
+    ``accuracy`` and ``nn.plot``'s class regions both decide by it.
+
+    >>> argmax([0.1, 2.0, 2.0, -1.0])
+    1
+    """
     best = 0
     for i, x in enumerate(xs):
         if x > xs[best]:
@@ -248,12 +126,12 @@ def accuracy(preds: Sequence[Any], targets: Sequence[Any], loss: Any = None) -> 
         raise ValueError(f"accuracy: {len(preds)} predictions for {len(targets)} targets")
     if not preds:
         return None
-    rows = [_floats(p) for p in preds]
+    rows = [_as_floats(p) for p in preds]
     if isinstance(rows[0], list):
         correct = 0
         for row, t in zip(rows, targets):
-            label = _argmax([float(v) for v in t]) if isinstance(t, (list, tuple)) else int(t)
-            correct += _argmax(row) == label
+            label = argmax([float(v) for v in t]) if isinstance(t, (list, tuple)) else int(t)
+            correct += argmax(row) == label
         return correct / len(rows)
     ts = [float(t) for t in targets]
     name = loss if isinstance(loss, str) else None
@@ -269,12 +147,83 @@ def accuracy(preds: Sequence[Any], targets: Sequence[Any], loss: Any = None) -> 
     return sum(hits) / len(hits)
 
 
-def _floats(p: Any) -> Any:
-    if isinstance(p, Value):
-        return p.data
-    if isinstance(p, (list, tuple)):
-        return [v.data if isinstance(v, Value) else float(v) for v in p]
-    return float(p)
+def _as_floats(output: Any) -> Any:
+    """A model's output as a float, or a list of floats for several outputs."""
+    if isinstance(output, (list, tuple)):
+        return [float(v) for v in output]
+    return float(output)
+
+
+# ---- optimisers and schedules by name (fit and the chainrule command build them here) ----------
+
+
+def make_optimizer(name: str, params: Any, lr: float | None = None, **options: Any) -> Any:
+    """The optimiser ``name`` ("sgd", "adam" or "adamw") on ``params``.
+
+    ``lr`` defaults to the name's entry in ``OPTIMIZERS`` (0.1 for sgd, 0.01 for adam and
+    adamw); ``options`` go to the optimiser as they are (``momentum``, ``nesterov``,
+    ``weight_decay``, ``betas``, ...).
+
+    >>> from autograd import Value
+    >>> opt = make_optimizer("sgd", [Value(1.0)], momentum=0.9)
+    >>> type(opt).__name__, opt.defaults["lr"], opt.defaults["momentum"]
+    ('SGD', 0.1, 0.9)
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)} "
+            "or pass an optimizer instance"
+        )
+    cls, default_lr = OPTIMIZERS[name]
+    return cls(params, lr=default_lr if lr is None else lr, **options)
+
+
+def make_scheduler(
+    name: str,
+    opt: Any,
+    epochs: int,
+    *,
+    gamma: float | None = None,
+    step_size: int | None = None,
+    warmup: int | None = None,
+) -> Any:
+    """The learning-rate schedule ``name`` (one of ``SCHEDULES``) for ``opt``, stepped once
+    per epoch of ``epochs``; None for "constant" without a warm-up.
+
+    - "step": lr <- lr * gamma (0.1) every ``step_size`` epochs (a third of them by default);
+    - "exponential": lr <- lr * gamma (0.95) every epoch;
+    - "cosine": from lr down to 0 along half a cosine;
+    - "linear": from lr down to gamma * lr (gamma 0.1) in a straight line.
+
+    ``warmup``: first raise the rate linearly over this many epochs (``optim.LinearWarmup``);
+    the schedule then runs over the epochs left. A schedule ignores the options it has no use
+    for.
+
+    >>> from autograd import Value
+    >>> opt = make_optimizer("sgd", [Value(1.0)], lr=1.0)
+    >>> sched, lrs = make_scheduler("step", opt, epochs=6, gamma=0.5), []
+    >>> for _ in range(6):
+    ...     lrs.append(opt.param_groups[0]["lr"]); sched.step()
+    >>> lrs
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+    after_warmup = max(1, epochs - (warmup or 0))
+    sched = None
+    if name == "step":
+        step_size = step_size or max(1, after_warmup // 3)
+        sched = optim.StepLR(opt, step_size=step_size, gamma=0.1 if gamma is None else gamma)
+    elif name == "exponential":
+        sched = optim.ExponentialLR(opt, gamma=0.95 if gamma is None else gamma)
+    elif name == "cosine":
+        sched = optim.CosineAnnealingLR(opt, T_max=after_warmup)
+    elif name == "linear":
+        end = 0.1 if gamma is None else gamma
+        sched = optim.LinearLR(opt, start_factor=1.0, end_factor=end, total_iters=after_warmup)
+    if warmup:
+        sched = optim.LinearWarmup(opt, warmup_steps=warmup, after=sched)
+    return sched
 
 
 # ---- argument checks ----------------------------------------------------------------------------
@@ -322,15 +271,10 @@ def _compute_loss(
     return out
 
 
-def _make_optimizer(model: Module, optimizer: Any, lr: float | None) -> Any:
+def _fit_optimizer(model: Module, optimizer: Any, lr: float | None) -> Any:
+    """fit's optimizer: built by make_optimizer from a name, or an instance checked."""
     if isinstance(optimizer, str):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)} "
-                "or pass an optimizer instance"
-            )
-        cls, default_lr = OPTIMIZERS[optimizer]
-        return cls(model.parameters(), lr=default_lr if lr is None else lr)
+        return make_optimizer(optimizer, model.parameters(), lr)
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "param_groups")):
         raise TypeError(
             f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an optimizer from nn.optim, "
@@ -343,7 +287,8 @@ def _make_optimizer(model: Module, optimizer: Any, lr: float | None) -> Any:
     return optimizer
 
 
-def _make_scheduler(scheduler: Any, opt: Any) -> Any:
+def _fit_scheduler(scheduler: Any, opt: Any) -> Any:
+    """fit's schedule: None, a schedule on ``opt``, or a function of ``opt`` returning one."""
     if scheduler is None:
         return None
     if not hasattr(scheduler, "step") and callable(scheduler):
@@ -387,11 +332,14 @@ def _metric_functions(metrics: Any) -> list[tuple[str, Callable[..., Any] | None
     return out
 
 
-def _progress_bar(progress: bool | None, total: int, desc: str, unit: str) -> Any:
+def progress_bar(progress: bool | None, total: int, desc: str, unit: str) -> Any:
     """A tqdm bar of ``total`` units for ``desc`` (fit, grid_search, ...), or None for no bar.
 
     ``progress``: False gives None, None gives a bar only when tqdm is there, True requires
     it (the ImportError names ``desc`` and the extra to install).
+
+    >>> progress_bar(False, 10, "fit", "epoch") is None
+    True
     """
     if progress is False:
         return None
@@ -444,11 +392,6 @@ def _weights(module: Module) -> list[Value]:
     return module.weights() if isinstance(module, Layer) else module.parameters()
 
 
-def _grad_value(p: Value) -> float:
-    g = p.grad
-    return g.data if isinstance(g, Value) else float(g)
-
-
 class _FlowMeter:
     """Accumulates per-layer gradient statistics over an epoch's steps."""
 
@@ -475,11 +418,11 @@ class _FlowMeter:
     def after_backward(self) -> None:
         self.steps += 1
         for name, _ in self.groups:
-            grads = [_grad_value(p) for p in self.params[name]]
+            grads = [float(p.grad) for p in self.params[name]]
             self.norm_sums[name] += math.sqrt(sum(g * g for g in grads))
             if self.track:
                 ws = self.weights[name]
-                self.abs_grad_sums[name] += sum(abs(_grad_value(w)) for w in ws) / len(ws)
+                self.abs_grad_sums[name] += sum(abs(float(w.grad)) for w in ws) / len(ws)
 
     def end_epoch(self, epoch: int) -> dict[str, Any] | None:
         self._warn(epoch)
@@ -525,71 +468,26 @@ class _FlowMeter:
                     f"{name!r} is {ratio:.3g} x the output layer's ({bound}); try another "
                     "init (kaiming for ReLU, xavier for tanh), activation or learning rate",
                     GradientFlowWarning,
-                    stacklevel=4,  # _warn <- end_epoch <- fit <- the caller of fit
+                    stacklevel=5,  # _warn <- end_epoch <- epoch <- fit <- fit's caller
                 )
 
 
 # ---- fit --------------------------------------------------------------------------------------
 
 
-def _train_step(
-    model: Module,
-    params: list[Value],
-    Xb: Sequence[Any],  # noqa: N803
-    yb: Sequence[Any],
-    loss_name: str | None,
-    loss_fn: Callable[..., Any],
-    opt: Any,
-    l2: float,
-    clip: float | None,
-    meter: _FlowMeter,
-) -> tuple[float, list[Any], float]:
-    """One optimisation step; returns (loss, predictions as floats, gradient norm).
-
-    Only floats leave this function, so returning drops the last reference to the step's
-    graph and reference counting frees it (the collector is paused around the call).
-    """
-    opt.zero_grad()
-    for p in params:  # also parameters the optimizer does not update, so grad_norm is right
-        p.grad = 0.0
-    preds = [model(x) for x in Xb]
-    loss = _compute_loss(loss_name, loss_fn, preds, yb)
-    if l2:
-        loss = loss + losses.l2_penalty(params, l2)
-    loss.backward()
-    if clip is not None:
-        norm = optim.clip_grad_norm_(params, clip)  # the norm before clipping
-    else:
-        norm = math.sqrt(sum(g * g for g in map(_grad_value, params)))  # inf, not OverflowError
-    meter.after_backward()
-    with no_grad():
-        opt.step()
-    return loss.data, [_floats(p) for p in preds], norm
-
-
 def fit(
-    model: Module,
-    X: Sequence[Any],  # noqa: N803
-    y: Sequence[Any],
-    loss: str | Callable[..., Any] = "mse",
-    optimizer: Any = "adam",
-    lr: float | None = None,
-    epochs: int = 100,
-    batch_size: int | None = None,
-    scheduler: Any = None,
-    clip_grad_norm: float | None = None,
-    l2: float = 0.0,
+    model: Module, X: Sequence[Any], y: Sequence[Any],  # noqa: N803
+    loss: str | Callable[..., Any] = "mse", optimizer: Any = "adam", lr: float | None = None,
+    epochs: int = 100, batch_size: int | None = None, scheduler: Any = None,
+    clip_grad_norm: float | None = None, l2: float = 0.0,
     val_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
-    metrics: Sequence[Any] = ("accuracy",),
-    callbacks: Sequence[Any] = (),
-    progress: bool | None = None,
-    seed: Any = None,
-    track_grad_flow: bool = False,
+    metrics: Sequence[Any] = ("accuracy",), callbacks: Sequence[Any] = (),
+    progress: bool | None = None, seed: Any = None, track_grad_flow: bool = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every epoch.
 
-    - ``loss``: a name in ``LOSSES`` ("mse", "l1", "bce", "bce_with_logits",
-      "cross_entropy", "hinge") or ``callable(preds, targets) -> Value``.
+    - ``loss``: a name in ``LOSSES`` ("hinge", "bce_with_logits", "bce", "cross_entropy",
+      "mse", "l1") or ``callable(preds, targets) -> Value``.
     - ``optimizer``: an optimizer from ``nn.optim`` built on ``model.parameters()``, or a
       name ("sgd", "adam", "adamw") with ``lr`` (default 0.1 for sgd, 0.01 for adam/adamw).
     - ``batch_size``: None trains on the whole set each epoch (one step per epoch); otherwise
@@ -621,6 +519,36 @@ def fit(
     >>> h["epoch"], h["lr"]
     ([1, 2, 3], [0.01, 0.01, 0.01])
     """
+    _check_fit_arguments(model, X, y, epochs, batch_size, l2, clip_grad_norm, val_data)
+    run = _Training(model, loss, metrics, optimizer, lr, scheduler, l2, clip_grad_norm, val_data,
+                    track_grad_flow)
+    cbs = _checked_callbacks(callbacks)
+    rng = make_rng(seed)
+    history = History()
+    bar = progress_bar(progress, epochs, "fit", "epoch")
+    model.train()
+    try:
+        _notify(cbs, "on_train_begin", model)
+        for epoch in range(1, epochs + 1):
+            record = run.epoch(epoch, _epoch_batches(X, y, batch_size, rng))
+            history.records.append(record)
+            _show_progress(bar, record)
+            if _should_stop(cbs, epoch, record, model):
+                history.stopped_early = epoch < epochs
+                break
+        _notify(cbs, "on_train_end", model, history)
+    finally:
+        run.meter.close()
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _check_fit_arguments(
+    model: Any, X: Sequence[Any], y: Sequence[Any], epochs: Any, batch_size: Any,  # noqa: N803
+    l2: Any, clip_grad_norm: Any, val_data: Any,
+) -> None:
+    """fit's checks of its model, data and numbers, each error naming the bad value."""
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
     _check_data(X, y, "fit")
@@ -643,82 +571,91 @@ def fit(
         if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
             raise ValueError("fit: val_data must be a pair (X_val, y_val)")
         _check_data(val_data[0], val_data[1], "fit: val_data")
-    loss_name, loss_fn = _loss_function(loss)
-    metric_fns = _metric_functions(metrics)
-    opt = _make_optimizer(model, optimizer, lr)
-    sched = _make_scheduler(scheduler, opt)
+
+
+def _checked_callbacks(callbacks: Sequence[Any]) -> list[Any]:
     cbs = list(callbacks)
     for cb in cbs:
         if not (hasattr(cb, "on_epoch_end") or callable(cb)):
             raise TypeError(f"fit: a callback must be a Callback or a function, got {cb!r:.60}")
-    rng = make_rng(seed)
-    params = model.parameters()
-    meter = _FlowMeter(model, track_grad_flow)
-    history = History()
-    bar = _progress_bar(progress, epochs, "fit", "epoch")
-    model.train()
-    try:
-        for cb in cbs:
-            if hasattr(cb, "on_train_begin"):
-                cb.on_train_begin(model)
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            lr_now = opt.param_groups[0]["lr"]
-            meter.start_epoch()
-            if batch_size is None:
-                batch_list: Any = [(X, y)]
-            else:
-                batch_list = batches(X, y, batch_size, shuffle=True, seed=rng)
-            batch_losses, norms, all_preds, all_targets = [], [], [], []
-            for Xb, yb in batch_list:  # noqa: N806
-                with collector_paused():
-                    value, preds, norm = _train_step(
-                        model, params, Xb, yb, loss_name, loss_fn, opt, l2, clip_grad_norm, meter
-                    )
-                batch_losses.append((value, len(Xb)))
-                norms.append(norm)
-                all_preds += preds
-                all_targets += list(yb)
-            flow = meter.end_epoch(epoch)  # before validation, whose forward passes would count
-            record: dict[str, Any] = {"epoch": epoch, "loss": _mean_loss(batch_losses)}
-            record.update(_metric_values(metric_fns, all_preds, all_targets, loss_name, ""))
-            if val_data is not None:
-                val = evaluate(model, val_data[0], val_data[1], loss, metrics)
-                record.update({f"val_{k}": v for k, v in val.items()})
-            record["lr"] = lr_now
-            record["grad_norm"] = sum(norms) / len(norms)
-            if flow is not None:
-                record["grad_flow"] = flow
-            if sched is not None:
-                sched.step()
-            record["time"] = time.perf_counter() - start
-            history.records.append(record)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(_postfix(record), refresh=False)
-            stop = False
-            for cb in cbs:
-                hook = cb.on_epoch_end if hasattr(cb, "on_epoch_end") else cb
-                stop = bool(hook(epoch, record, model)) or stop
-            if not math.isfinite(record["loss"]):
-                warnings.warn(
-                    f"fit: the loss became {record['loss']} at epoch {epoch}; training stopped "
-                    "(lower lr, or use clip_grad_norm)",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                stop = True
-            if stop:
-                history.stopped_early = epoch < epochs
-                break
-        for cb in cbs:
-            if hasattr(cb, "on_train_end"):
-                cb.on_train_end(model, history)
-    finally:
-        meter.close()
-        if bar is not None:
-            bar.close()
-    return history
+    return cbs
+
+
+def _epoch_batches(X: Sequence[Any], y: Sequence[Any], batch_size: int | None, rng: Any) -> Any:  # noqa: N803
+    """The whole set as one batch, or shuffled batches of batch_size (reshuffled each epoch)."""
+    if batch_size is None:
+        return [(X, y)]
+    return batches(X, y, batch_size, shuffle=True, seed=rng)
+
+
+class _Training:
+    """What every step of one fit uses, and the two things it does: a step, an epoch."""
+
+    def __init__(self, model: Module, loss: Any, metrics: Any, optimizer: Any, lr: float | None,
+                 scheduler: Any, l2: float, clip: float | None, val_data: Any,
+                 track_grad_flow: bool) -> None:
+        """Check the loss and the metrics, then build the optimiser and the schedule, in the
+        order fit reports the first bad argument."""
+        self.model, self.params = model, model.parameters()
+        self.loss, self.metrics = loss, metrics  # as fit got them: evaluate takes them too
+        self.loss_name, self.loss_fn = _loss_function(loss)
+        self.metric_fns = _metric_functions(metrics)
+        self.opt = _fit_optimizer(model, optimizer, lr)
+        self.sched = _fit_scheduler(scheduler, self.opt)
+        self.l2, self.clip, self.val_data = l2, clip, val_data
+        self.meter = _FlowMeter(model, track_grad_flow)
+
+    def step(self, Xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, list[Any], float]:  # noqa: N803
+        """One optimisation step; returns (loss, predictions as floats, gradient norm).
+
+        Only floats leave this function, so returning drops the last reference to the step's
+        graph and reference counting frees it (the collector is paused around the call).
+        """
+        self.opt.zero_grad()
+        for p in self.params:  # also parameters the optimizer does not update: grad_norm is right
+            p.grad = 0.0
+        preds = [self.model(x) for x in Xb]
+        loss = _compute_loss(self.loss_name, self.loss_fn, preds, yb)
+        if self.l2:
+            loss = loss + losses.l2_penalty(self.params, self.l2)
+        loss.backward()
+        if self.clip is not None:
+            norm = optim.clip_grad_norm_(self.params, self.clip)  # the norm before clipping
+        else:
+            grads = [float(p.grad) for p in self.params]
+            norm = math.sqrt(sum(g * g for g in grads))  # g * g: inf, not OverflowError
+        self.meter.after_backward()
+        with no_grad():
+            self.opt.step()
+        return loss.data, [_as_floats(p) for p in preds], norm
+
+    def epoch(self, epoch: int, batch_list: Any) -> dict[str, Any]:
+        """A step on each batch, then the epoch's record (see History) and a schedule step."""
+        start = time.perf_counter()
+        lr_now = self.opt.param_groups[0]["lr"]
+        self.meter.start_epoch()
+        batch_losses, norms, all_preds, all_targets = [], [], [], []
+        for Xb, yb in batch_list:  # noqa: N806
+            with collector_paused():
+                value, preds, norm = self.step(Xb, yb)
+            batch_losses.append((value, len(Xb)))
+            norms.append(norm)
+            all_preds += preds
+            all_targets += list(yb)
+        flow = self.meter.end_epoch(epoch)  # before validation, whose forward passes would count
+        record: dict[str, Any] = {"epoch": epoch, "loss": _mean_loss(batch_losses)}
+        record.update(_metric_values(self.metric_fns, all_preds, all_targets, self.loss_name, ""))
+        if self.val_data is not None:
+            val = evaluate(self.model, self.val_data[0], self.val_data[1], self.loss, self.metrics)
+            record.update({f"val_{k}": v for k, v in val.items()})
+        record["lr"] = lr_now
+        record["grad_norm"] = sum(norms) / len(norms)
+        if flow is not None:
+            record["grad_flow"] = flow
+        if self.sched is not None:
+            self.sched.step()
+        record["time"] = time.perf_counter() - start
+        return record
 
 
 def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:
@@ -728,12 +665,40 @@ def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:
     return sum(v * n for v, n in batch_losses) / sum(n for _, n in batch_losses)
 
 
-def _postfix(record: dict[str, Any]) -> dict[str, str]:
+def _notify(callbacks: list[Any], hook: str, *args: Any) -> None:
+    """Call ``hook`` (on_train_begin or on_train_end) on each callback that has it."""
+    for cb in callbacks:
+        if hasattr(cb, hook):
+            getattr(cb, hook)(*args)
+
+
+def _should_stop(callbacks: list[Any], epoch: int, record: dict[str, Any], model: Module) -> bool:
+    """Every callback sees the epoch (even after one says stop); a loss of NaN or inf stops."""
+    stop = False
+    for cb in callbacks:
+        hook = cb.on_epoch_end if hasattr(cb, "on_epoch_end") else cb
+        stop = bool(hook(epoch, record, model)) or stop
+    if not math.isfinite(record["loss"]):
+        warnings.warn(
+            f"fit: the loss became {record['loss']} at epoch {epoch}; training stopped "
+            "(lower lr, or use clip_grad_norm)",
+            RuntimeWarning,
+            stacklevel=3,  # warn <- _should_stop <- fit <- the caller of fit
+        )
+        stop = True
+    return stop
+
+
+def _show_progress(bar: Any, record: dict[str, Any]) -> None:
+    """One more epoch on the bar, with the loss and accuracy (train and validation)."""
+    if bar is None:
+        return
     shown = {"loss": f"{record['loss']:.4f}"}
     for key, short in (("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc")):
         if record.get(key) is not None:
             shown[short] = f"{record[key]:.4f}"
-    return shown
+    bar.update(1)
+    bar.set_postfix(shown, refresh=False)
 
 
 def _metric_values(
@@ -779,7 +744,7 @@ def predict(model: Module, X: Sequence[Any]) -> list[Any]:
     (2, 3, 'float')
     """
     with _inference(model):
-        return [_floats(model(x)) for x in X]
+        return [_as_floats(model(x)) for x in X]
 
 
 def evaluate(
@@ -803,7 +768,7 @@ def evaluate(
     with _inference(model):
         outputs = [model(x) for x in X]
         value = _compute_loss(loss_name, loss_fn, outputs, y).data
-        preds = [_floats(p) for p in outputs]
+        preds = [_as_floats(p) for p in outputs]
     result = {"loss": value}
     result.update(_metric_values(metric_fns, preds, list(y), loss_name, ""))
     return result

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from nn import cli
+from nn import data
+from nn.cli import build_parser, datasets, output, parse_assignments
+from nn.cli.search import parse_grid
+from nn.search import MLPBuilder, grid_search
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "chainrule"
@@ -467,12 +470,42 @@ def test_search_on_a_dask_cluster_matches_the_local_table(tmp_path):
 # ---- helpers, in process --------------------------------------------------------------------
 
 
-def test_read_csv_without_header_names_columns_and_skips_comments(tmp_path):
-    path = tmp_path / "d.csv"
-    path.write_text("\ufeff# made by hand\n1, 2.5, 0\n\n-1,1e-3,1\n")  # a BOM, spaces, blanks
-    X, y, names = cli.read_csv(path)
-    assert X == [[1.0, 2.5], [-1.0, 0.001]] and y == [0.0, 1.0]
-    assert names == ["x0", "x1", "target"]
+def test_parse_grid_reads_numbers_words_and_layer_lists():
+    assert parse_grid("lr=0.1,0.03,0.01 hidden=8;16,16") == {
+        "lr": [0.1, 0.03, 0.01], "hidden": [(8,), (16, 16)]}
+    assert parse_grid("  epochs=10  act=relu,tanh nesterov=true,false bs=none,8 ") == {
+        "epochs": [10], "act": ["relu", "tanh"], "nesterov": [True, False], "bs": [None, 8]}
+    assert parse_grid("hidden=16,16;") == {"hidden": [(16, 16)]}
+    assert parse_grid("lr=1e-3") == {"lr": [0.001]}
+
+
+def test_parse_grid_output_feeds_a_search():
+    X, Y = data.make_moons(40, noise=0.1, seed=0)  # noqa: N806
+    grid = parse_grid("lr=0.1,0.01 hidden=2;2,2")
+    result = grid_search(MLPBuilder(2, epochs=2), grid, X, Y, cv=2, progress=False)
+    assert [t.params["hidden"] for t in result.trials] == [(2,), (2,), (2, 2), (2, 2)]
+    assert all(t.ok for t in result.trials)
+
+
+@pytest.mark.parametrize(
+    "text, error, message",
+    [
+        ("lr", ValueError, "expected name=value.*got 'lr'"),
+        ("=0.1", ValueError, "expected name=value"),
+        ("lr=", ValueError, "no values for 'lr'"),
+        ("lr=0.1,,0.2", ValueError, "empty value in 'lr=0.1,,0.2'"),
+        ("lr=0.1 lr=0.2", ValueError, "'lr' is given twice"),
+        ("hidden=16,16", ValueError, r"lists 16 twice.*hidden=16,16;"),
+        ("2x=1", ValueError, "not a parameter name"),
+        ("   ", ValueError, "the grid is empty"),
+        (None, TypeError, "expected a string"),
+    ],
+)
+def test_parse_grid_errors_say_what_is_wrong(text, error, message):
+    with pytest.raises(error, match=message):
+        parse_grid(text)
+
+
 
 
 @pytest.mark.parametrize(
@@ -483,19 +516,19 @@ def test_read_csv_without_header_names_columns_and_skips_comments(tmp_path):
 def test_csv_targets_decide_classification_or_regression(tmp_path, targets, task, classes):
     path = tmp_path / "d.csv"
     path.write_text("".join(f"{i},{t}\n" for i, t in enumerate(targets)))
-    ds = cli._csv_dataset(str(path), "auto")
+    ds = datasets.csv_dataset(str(path), "auto")
     assert ds.task == task and ds.classes == classes
     if classes:
         assert [classes[k] for k in ds.y] == targets
 
 
-@pytest.mark.parametrize("name", list(cli.DATASETS))
+@pytest.mark.parametrize("name", list(datasets.DATASETS))
 def test_every_dataset_gets_a_loss_that_fits_its_targets(name):
-    args = cli.build_parser().parse_args(["train", "--dataset", name, "--samples", "30"])
-    ds = cli._load_data(args)
-    loss = cli._default_loss(ds.task)
-    cli._check_loss(loss, ds)
-    targets = cli._targets(loss, ds)
+    args = build_parser().parse_args(["train", "--dataset", name, "--samples", "30"])
+    ds = datasets.load_data(args)
+    loss = datasets.default_loss(ds.task)
+    datasets.check_loss(loss, ds)
+    targets = datasets.targets(loss, ds)
     assert len(targets) == len(ds.X) and all(len(row) == len(ds.X[0]) for row in ds.X)
     assert all(isinstance(v, float) and math.isfinite(v) for row in ds.X for v in row)
     if loss == "bce_with_logits":
@@ -503,20 +536,20 @@ def test_every_dataset_gets_a_loss_that_fits_its_targets(name):
     if loss == "cross_entropy":
         assert set(targets) == set(range(ds.n_classes))
     if ds.task == "binary":
-        assert set(cli._targets("hinge", ds)) == {-1.0, 1.0}
+        assert set(datasets.targets("hinge", ds)) == {-1.0, 1.0}
 
 
 def test_parse_assignments_rejects_duplicates_and_non_finite_values():
     with pytest.raises(ValueError, match="set twice"):
-        cli.parse_assignments(["x=1", "x=2"])
+        parse_assignments(["x=1", "x=2"])
     with pytest.raises(ValueError, match="finite"):
-        cli.parse_assignments(["x=inf"])
+        parse_assignments(["x=inf"])
     with pytest.raises(ValueError, match="not a variable name"):
-        cli.parse_assignments(["2x=1"])
+        parse_assignments(["2x=1"])
 
 
 def test_summary_json_records_non_finite_numbers_as_strings(tmp_path):
-    cli._write_json(tmp_path / "s.json", {"loss": [0.5, math.inf, math.nan], "ok": {"a": 1}})
+    output.write_json(tmp_path / "s.json", {"loss": [0.5, math.inf, math.nan], "ok": {"a": 1}})
     assert json.loads((tmp_path / "s.json").read_text()) == {
         "loss": [0.5, "inf", "nan"], "ok": {"a": 1},
     }

@@ -302,3 +302,11 @@ def test_numpy_integer_test_size_is_a_count():
 def test_bool_and_non_number_test_sizes_are_still_refused(test_size):
     with pytest.raises(ValueError, match="test_size must be a fraction or a count"):
         data.train_test_split([[0.0]] * 10, [0] * 10, test_size=test_size)
+
+
+def test_read_csv_without_header_names_columns_and_skips_comments(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("\ufeff# made by hand\n1, 2.5, 0\n\n-1,1e-3,1\n")  # a BOM, spaces, blanks
+    X, y, names = data.read_csv(path)
+    assert X == [[1.0, 2.5], [-1.0, 0.001]] and y == [0.0, 1.0]
+    assert names == ["x0", "x1", "target"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -922,6 +923,66 @@ def test_linear_takes_numpy_numbers_and_refuses_tensors_by_name(torch):
         linear(w, torch.tensor([1.0, 2.0]))
     with pytest.raises(ValueError, match="linear: 2 weights but 3 inputs"):
         linear(w, [1.0, 2.0, 3.0])
+
+
+def test_ctrl_c_at_any_instruction_of_the_fast_backward_keeps_the_leaves_earlier_grads(
+    backward_path,
+):
+    # On CPython 3.11 an interrupt on the back-edge of a `try: while ...:` loop skipped the
+    # handler; here a KeyboardInterrupt is raised at every bytecode instruction backward.py
+    # runs in turn, and every leaf must hold either its earlier grad or the finished one.
+    if backward_path != "fast":
+        pytest.skip("the interrupt guarantee is the fast path's (the one backward runs)")
+
+    def graph():
+        x, w = Value(1.5, label="x"), Value(0.3, label="w")
+        x.grad, w.grad = 5.0, -2.0
+        y = x
+        for _ in range(4):
+            y = (y * w + x).tanh()
+        return x, w, y
+
+    def run(stop_at):
+        x, w, y = graph()
+        seen = [0]
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_filename.endswith(os.path.join("autograd", "backward.py")):
+                frame.f_trace_opcodes = True
+                if event == "opcode":
+                    seen[0] += 1
+                    if seen[0] == stop_at:
+                        raise KeyboardInterrupt
+            return tracer
+
+        sys.settrace(tracer)
+        try:
+            y.backward()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        return (x.grad, w.grad), seen[0]
+
+    finished, instructions = run(None)
+    assert instructions > 500 and finished != (5.0, -2.0)
+    for stop_at in range(1, instructions + 1):
+        grads, _ = run(stop_at)
+        assert grads in ((5.0, -2.0), finished), f"interrupted at instruction {stop_at}: {grads}"
+
+
+def test_a_collected_hooked_node_leaves_no_hook_behind():
+    import gc
+
+    from autograd.engine import HOOKS
+
+    before = len(HOOKS)
+    y = Value(2.0) * 3
+    y.register_hook(lambda g: g)
+    assert len(HOOKS) == before + 1
+    del y
+    gc.collect()
+    assert len(HOOKS) == before  # so backward stops looking for hooks
 
 
 def test_failed_backward_leaves_every_leaf_grad_as_it_was():

@@ -825,7 +825,7 @@ def test_a_backward_steps_walk_given_up_half_way_gives_the_leaves_their_grads_ba
     y = x * x
     walk = backward_steps(y)
     next(walk)
-    assert x.grad == 2.0  # this walk's partial grad, while it runs
+    assert x.grad == 12.0  # while it runs: the 10 held before plus this walk's 2 so far
     del walk  # given up: closed by the garbage collector
     assert x.grad == 10.0
     y.backward()
@@ -853,3 +853,35 @@ def test_save_explains_a_format_dot_cannot_write(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=r'save: dot could not write \.pdf .*"pdf" not recog'):
         save(graph, tmp_path / "g.pdf")
     assert not (tmp_path / "g.pdf").exists()
+
+
+def test_backward_steps_after_a_backward_say_what_the_leaves_end_with():
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    y.backward()  # x.grad is 6
+    steps = list(backward_steps(y))
+    assert [s.input_grad for s in steps] == [9.0, 12.0]  # it accumulates, as backward does
+    assert str(steps[-1]).endswith("x.grad is now 12.0000") and x.grad == 12.0
+    drawn = draw_dot(y).source
+    assert "grad 12.0000" in drawn and "grad 1.0000" in drawn  # x accumulated, y restarted
+
+
+def test_backward_steps_end_bit_for_bit_where_backward_ends_after_earlier_grads():
+    import random
+
+    rng = random.Random(3)
+    for _ in range(50):
+        xs = [Value(rng.uniform(-2, 2)) for _ in range(3)]
+        ws = [Value(rng.uniform(-2, 2)) for _ in range(3)]
+        out = ((xs[0] * ws[0] + xs[1] * ws[1]).tanh() * xs[2] + ws[2] * xs[0]).sigmoid()
+        leaves = xs + ws
+        start = [rng.uniform(-1, 1) for _ in leaves]
+        for leaf, g in zip(leaves, start):
+            leaf.grad = g
+        out.backward()
+        by_backward = [leaf.grad for leaf in leaves]
+        for leaf, g in zip(leaves, start):
+            leaf.grad = g
+        list(backward_steps(out))
+        assert [leaf.grad for leaf in leaves] == by_backward

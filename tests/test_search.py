@@ -24,7 +24,6 @@ from nn.search import (
     format_table,
     grid_search,
     loguniform,
-    parse_grid,
     random_search,
     trial_seed,
 )
@@ -635,7 +634,7 @@ def test_format_table_lists_ranked_trials_with_their_errors(sequential):
     assert all(len(line) < 160 for line in lines)
 
 
-# ---- MLPBuilder and parse_grid (the CLI's pieces) --------------------------------------------
+# ---- MLPBuilder ---------------------------------------------------------------------------------
 
 
 def test_mlp_builder_maps_parameters_to_model_and_fit_arguments():
@@ -655,38 +654,3 @@ def test_mlp_builder_rejects_unknown_parameters_listing_the_known():
         BUILD({"momentum": 0.9})
     with pytest.raises(ValueError, match="hidden must be"):
         BUILD({"hidden": "8"})
-
-
-def test_parse_grid_reads_numbers_words_and_layer_lists():
-    assert parse_grid("lr=0.1,0.03,0.01 hidden=8;16,16") == {
-        "lr": [0.1, 0.03, 0.01], "hidden": [(8,), (16, 16)]}
-    assert parse_grid("  epochs=10  act=relu,tanh nesterov=true,false bs=none,8 ") == {
-        "epochs": [10], "act": ["relu", "tanh"], "nesterov": [True, False], "bs": [None, 8]}
-    assert parse_grid("hidden=16,16;") == {"hidden": [(16, 16)]}
-    assert parse_grid("lr=1e-3") == {"lr": [0.001]}
-
-
-def test_parse_grid_output_feeds_a_search():
-    grid = parse_grid("lr=0.1,0.01 hidden=2;2,2")
-    result = grid_search(MLPBuilder(2, epochs=2), grid, X, Y, cv=2, progress=False)
-    assert [t.params["hidden"] for t in result.trials] == [(2,), (2,), (2, 2), (2, 2)]
-    assert all(t.ok for t in result.trials)
-
-
-@pytest.mark.parametrize(
-    "text, error, message",
-    [
-        ("lr", ValueError, "expected name=value.*got 'lr'"),
-        ("=0.1", ValueError, "expected name=value"),
-        ("lr=", ValueError, "no values for 'lr'"),
-        ("lr=0.1,,0.2", ValueError, "empty value in 'lr=0.1,,0.2'"),
-        ("lr=0.1 lr=0.2", ValueError, "'lr' is given twice"),
-        ("hidden=16,16", ValueError, r"lists 16 twice.*hidden=16,16;"),
-        ("2x=1", ValueError, "not a parameter name"),
-        ("   ", ValueError, "the grid is empty"),
-        (None, TypeError, "expected a string"),
-    ],
-)
-def test_parse_grid_errors_say_what_is_wrong(text, error, message):
-    with pytest.raises(error, match=message):
-        parse_grid(text)

@@ -11,31 +11,30 @@ Grammar (Python's precedence; ``**`` binds tighter than unary minus and is right
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from autograd import Value
+from autograd import RULES, Value
 
 __all__ = ["parse_expression", "ExpressionError", "FUNCTIONS"]
 
-FUNCTIONS: dict[str, tuple[int, Callable[..., Value]]] = {
-    # name: (number of arguments, what it does to Values)
-    "exp": (1, Value.exp),
-    "log": (1, Value.log),
-    "sqrt": (1, Value.sqrt),
-    "tanh": (1, Value.tanh),
-    "sigmoid": (1, Value.sigmoid),
-    "relu": (1, Value.relu),
-    "leaky_relu": (1, Value.leaky_relu),
-    "softplus": (1, Value.softplus),
-    "sin": (1, Value.sin),
-    "cos": (1, Value.cos),
-    "abs": (1, Value.__abs__),
-    "max": (2, Value.max),
-    "min": (2, Value.min),
-}
+def _functions() -> dict[str, tuple[int, Callable[..., Value]]]:
+    """name: (number of arguments, the Value method): every op of ``autograd.RULES`` that a
+    Value method of the same name computes, so a new op can be written here at once."""
+    table = {}
+    for name in RULES:
+        method = getattr(Value, name, None) if name.isidentifier() else None
+        if callable(method):
+            params = inspect.signature(method).parameters.values()
+            table[name] = (sum(p.default is p.empty for p in params), method)
+    return table
+
+
+FUNCTIONS: dict[str, tuple[int, Callable[..., Value]]] = _functions()
+
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
@@ -44,7 +43,13 @@ _TOKEN = re.compile(
 
 
 class ExpressionError(ValueError):
-    """A syntax error in an expression, with the 1-based column it points at."""
+    """A syntax error in an expression, with the 1-based column it points at.
+
+    >>> print(ExpressionError("unexpected '^'", "x ^ 2", 3))
+    unexpected '^' at column 3
+      x ^ 2
+        ^
+    """
 
     def __init__(self, message: str, text: str, column: int) -> None:
         self.column = column
@@ -201,10 +206,11 @@ def parse_expression(text: str, variables: Mapping[str, float | Value]) -> tuple
     (-0.7616, ['b', 'w', 'x'])
     >>> parse_expression("2 ** -x", {"x": 1})[0].data
     0.5
-    >>> parse_expression("x +* 2", {"x": 1.0})
-    Traceback (most recent call last):
-    ...
-    nn.expression.ExpressionError: expected a number, a variable or '(' but found '*' at column 4
+    >>> try:
+    ...     parse_expression("x +* 2", {"x": 1.0})
+    ... except ExpressionError as exc:  # a ValueError whose message points at the column
+    ...     print(exc)
+    expected a number, a variable or '(' but found '*' at column 4
       x +* 2
          ^
     """

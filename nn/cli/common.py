@@ -1,0 +1,80 @@
+"""What every subcommand shares: the program's name, its error, warnings and optional extras."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+PROG = "chainrule"
+
+NO_DOT = (
+    "Graphviz's dot program was not found (install it: apt-get install graphviz, "
+    "brew install graphviz, or pip install graphviz-pure)"
+)
+
+
+class CLIError(Exception):
+    """A runtime error that the command reports as one line: ``chainrule: error: <message>``.
+
+    >>> str(CLIError("--data x.csv: no such file"))
+    '--data x.csv: no such file'
+    """
+
+
+def warn(message: str) -> None:
+    """Print ``chainrule: warning: <message>`` on stderr (so nothing shows below).
+
+    >>> warn("set but not used in the expression: y")
+    """
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def percent(x: float | None) -> str:
+    """A fraction as a percentage with one decimal; None (no accuracy) is "n/a".
+
+    >>> percent(0.5), percent(1.0), percent(None)
+    ('50.0%', '100.0%', 'n/a')
+    """
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+# ---- optional dependencies --------------------------------------------------------------------
+
+
+def require_matplotlib(command: str) -> None:
+    """Check that matplotlib is installed (a CLIError naming the extra if not); draw to files.
+
+    >>> require_matplotlib("demo")  # quiet when matplotlib is there
+    """
+    _require("matplotlib", f'{command} draws its plots with matplotlib: pip install '
+             '"chainrule[plot]"')
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, works without a display
+
+
+def require_tqdm(command: str) -> None:
+    """Check that tqdm is installed for the progress bar (a CLIError naming the extra if not).
+
+    >>> require_tqdm("demo")  # quiet when tqdm is there
+    """
+    _require("tqdm", f'{command} shows a progress bar with tqdm: pip install '
+             '"chainrule[progress]" (or pass --no-progress)')
+
+
+def _require(module: str, message: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise CLIError(message) from None
+
+
+def have_dot() -> bool:
+    """True when Graphviz's ``dot`` (or the graphviz-pure wheel) is there to render drawings.
+
+    >>> have_dot() in (True, False)
+    True
+    """
+    from autograd import graph
+
+    return graph.find_dot() is not None
