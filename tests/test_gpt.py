@@ -559,3 +559,35 @@ def test_the_graph_of_a_name_is_made_of_few_fused_nodes():
     assert {"linear", "softmax", "rms_scale", "cross_entropy"} <= set(ops)
     assert ops.count("rms_scale") == 3 * 5 and ops.count("cross_entropy") == 5
     assert "exp" not in ops and "log" not in ops
+
+
+# ---- chainrule gpt ---------------------------------------------------------------------------
+
+
+def test_cli_gpt_trains_samples_saves_and_loads(tmp_path, capsys):
+    from nn.cli import main
+
+    path = tmp_path / "names.json"
+    flags = ["gpt", "--steps", "4", "--samples", "3", "--no-progress", "--save", str(path)]
+    assert main(flags) == 0
+    out = capsys.readouterr().out
+    assert "4 steps (one name each)" in out and "loss, mean of each tenth" in out
+    assert "final: step 4, loss" in out and "3 names sampled at temperature 0.5 (seed 42)" in out
+    sampled = [line.strip() for line in out.splitlines() if line.startswith("  ")]
+    assert len(sampled) == 3
+    assert main(["gpt", "--load", str(path), "--samples", "3"]) == 0
+    again = capsys.readouterr().out
+    assert "loaded from" in again and "loss" not in again
+    assert [line.strip() for line in again.splitlines() if line.startswith("  ")] == sampled
+
+
+def test_cli_gpt_refuses_a_file_that_is_not_a_gpt(tmp_path, capsys):
+    from nn import MLP
+    from nn.cli import main
+
+    path = tmp_path / "mlp.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    assert main(["gpt", "--load", str(path)]) == 1
+    assert "holds a MLP, not a GPT" in capsys.readouterr().err
+    assert main(["gpt", "--steps", "1", "--save", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd import no_grad
 
 from .. import optim
-from ..train import History, collector_paused
+from ..callbacks import History
+from ..train import collector_paused, progress_bar
 from .model import GPT
 
 __all__ = ["fit", "make_optimizer"]
@@ -45,26 +47,6 @@ def make_optimizer(
     """
     opt = optim.Adam(model.parameters(), lr=lr, betas=betas, eps=eps)
     return opt, optim.LinearLR(opt, start_factor=1.0, end_factor=0.0, total_iters=steps)
-
-
-def _progress_bar(progress: bool | None, total: int) -> Any:
-    """A tqdm bar of ``total`` steps, or None (``progress``: as in ``nn.fit``)."""
-    if progress is False:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        if progress is None:
-            return None
-        raise ImportError(
-            'fit(progress=True) needs tqdm: pip install "chainrule[progress]"'
-        ) from None
-    try:
-        return tqdm(total=total, desc="gpt", unit="step", leave=True)
-    except ImportError:  # a notebook without ipywidgets: a text bar instead
-        from tqdm.std import tqdm as text_tqdm
-
-        return text_tqdm(total=total, desc="gpt", unit="step", leave=True)
 
 
 def fit(
@@ -100,7 +82,7 @@ def fit(
         raise ValueError("fit: docs is empty; pass a list of token-id lists")
     opt, schedule = make_optimizer(model, steps, lr, betas, eps)
     history = History()
-    bar = _progress_bar(progress, steps)
+    bar = progress_bar(progress, steps, "nn.gpt.fit", "step")
     try:
         for step in range(steps):
             record = _step(model, docs[step % len(docs)], opt, schedule)
@@ -110,8 +92,6 @@ def fit(
                 bar.update(1)
                 bar.set_postfix(loss=f"{record['loss']:.4f}", refresh=False)
             if not math.isfinite(record["loss"]):
-                import warnings
-
                 warnings.warn(
                     f"fit: the loss became {record['loss']} at step {step + 1}; training "
                     "stopped (lower lr)",
