@@ -18,7 +18,7 @@ IDS = [path.stem for path in NOTEBOOKS]
 # nn modules, each limited to its __all__ (and to documented submodules).
 OUR_PACKAGES = {"autograd", "nn"}
 DOCUMENTED_MODULES = ["autograd", "nn", "nn.data", "nn.init", "nn.losses", "nn.optim",
-                      "nn.plot", "nn.search"]
+                      "nn.plot", "nn.search", "nn.gpt", "nn.tokenizer"]
 # besides the standard library: plotting, display, and the optional Dask cluster
 THIRD_PARTY = {"matplotlib", "numpy", "IPython", "distributed", "dask"}
 
@@ -164,8 +164,8 @@ def test_public_name_checker_accepts_public_use(source):
 # ---- the committed notebooks ---------------------------------------------------------------------
 
 
-def test_there_are_eight_numbered_notebooks():
-    assert [path.stem[:2] for path in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 9)]
+def test_there_are_nine_numbered_notebooks():
+    assert [path.stem[:2] for path in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 10)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
