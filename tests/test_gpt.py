@@ -591,3 +591,13 @@ def test_cli_gpt_refuses_a_file_that_is_not_a_gpt(tmp_path, capsys):
     assert "holds a MLP, not a GPT" in capsys.readouterr().err
     assert main(["gpt", "--steps", "1", "--save", str(tmp_path)]) == 1
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_cli_gpt_help_shows_examples(capsys):
+    from nn.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["gpt", "--help"])
+    assert stopped.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and "chainrule gpt --load names.json" in out

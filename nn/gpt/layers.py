@@ -1,4 +1,5 @@
-"""The parts of a GPT: Linear, Embedding, RMSNorm, CausalSelfAttention, FeedForward, Block.
+"""The parts of a GPT: Linear, Embedding, RMSNorm, CausalSelfAttention, FeedForward, Block
+and InputEmbedding.
 
 Every part works on lists of Values, one list per position. Weight matrices are stored row by
 row in ONE flat list of Values (``weight``, row i is ``weight[i * cols:(i + 1) * cols]``), so
@@ -30,7 +31,6 @@ __all__ = [
     "check_size",
     "pick_rng",
     "name_parts",
-    "qualified",
 ]
 
 INIT_STD = 0.08
@@ -41,27 +41,35 @@ INIT_STD = 0.08
 
 
 def check_size(what: str, n: Any) -> int:
-    """``n`` if it is an int >= 1, else a ValueError naming ``what``."""
+    """``n`` if it is an int >= 1, else a ValueError naming ``what``.
+
+    >>> check_size("GPT: n_embd", 16)
+    16
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{what} must be an int >= 1, got {n!r}")
     return n
 
 
 def pick_rng(seed: Any, rng: Any) -> Any:
-    """The generator of ``seed`` or ``rng`` (one of them; neither: Python's global random)."""
+    """The generator of ``seed`` or ``rng`` (one of them; neither: Python's global random).
+
+    >>> pick_rng(7, None).random() == pick_rng(None, random.Random(7)).random()
+    True
+    """
     if seed is not None and rng is not None:
         raise ValueError("pass either seed or rng, not both")
     return make_rng(rng if rng is not None else seed)
 
 
-def qualified(prefix: str, name: str) -> str:
-    """``prefix.name``, or ``name`` alone for a module with no name of its own."""
-    return f"{prefix}.{name}" if prefix else name
-
-
 def name_parts(module: Module) -> None:
     """Give every submodule its qualified name and every parameter its name as a label, so a
-    drawing says ``layers.0.attn.wq.weight.17`` where the state dict does."""
+    drawing says ``layers.0.attn.wq.weight.17`` where the state dict does.
+
+    >>> mlp = FeedForward(2, 4, seed=0)     # (its constructor calls name_parts)
+    >>> mlp.fc2.name, mlp.fc2.weight[5].label
+    ('fc2', 'fc2.weight.5')
+    """
     for name, sub in module.named_modules(prefix=module.name):
         if sub is not module:
             sub.name = name

@@ -130,7 +130,15 @@ class GPT(Module):
         return KVCache(self.n_layer, record)
 
     def step(self, token: int, cache: KVCache) -> list[Value]:
-        """The logits of the next token after ``token``, at position ``len(cache)``."""
+        """The logits of the next token after ``token``, at position ``len(cache)``; the
+        cache grows by one position.
+
+        >>> model = GPT(5, n_embd=8, n_head=2, seed=0)
+        >>> cache = model.new_cache()
+        >>> logits = model.step(4, cache)
+        >>> len(logits), len(cache)
+        (5, 1)
+        """
         pos = len(cache)
         if pos >= self.block_size:
             raise ValueError(
@@ -153,6 +161,9 @@ class GPT(Module):
         """-log softmax(logits)[next token] at each position: one ``cross_entropy`` node each.
 
         Positions 0 .. n-1 with n = min(block_size, len(tokens) - 1), as microgpt.
+
+        >>> [t.op for t in GPT(5, n_embd=8, n_head=2, seed=0).losses([4, 0, 1, 4])]
+        ['cross_entropy', 'cross_entropy', 'cross_entropy']
         """
         tokens = self._check_tokens(tokens, 2, "GPT.losses")
         cache = self.new_cache()
@@ -193,6 +204,11 @@ class GPT(Module):
         Each token is drawn from ``probabilities(logits, temperature)`` with ``seed`` or
         ``rng``; the result (without BOS, prompt included) is the same for the same seed.
         Runs under ``no_grad``: no graph is kept.
+
+        >>> model = GPT(5, n_embd=8, n_head=2, seed=0)
+        >>> tokens = model.generate(seed=3, prompt=[2])
+        >>> tokens[0], model.bos in tokens, tokens == model.generate(seed=3, prompt=[2])
+        (2, False, True)
         """
         gen = pick_rng(seed, rng)
         tokens = self._check_tokens([self.bos, *prompt], 1, "GPT.generate")
