@@ -11,7 +11,7 @@
 from . import compat  # noqa: F401  (item, detach, format: see compat.py)
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
-from .functional import grad, gradients, value_and_grad
+from .functional import elementwise_grad, grad, gradients, hessian, jacobian, value_and_grad
 from .fused import cross_entropy, linear, matvec, rms_scale, rmsnorm, softmax
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import (
@@ -23,7 +23,7 @@ from .graph import (
     tree_text,
 )
 from .modes import RemovableHandle, detect_anomaly, enable_grad, no_grad, use_fast_path
-from .steps import BackwardStep, backward_steps
+from .steps import BackwardStep, backward_steps, chain_rule_step
 
 __all__ = [
     "Value",
@@ -43,6 +43,9 @@ __all__ = [
     "grad",
     "gradients",
     "value_and_grad",
+    "jacobian",
+    "hessian",
+    "elementwise_grad",
     "gradcheck",
     "numerical_gradient",
     "GradcheckError",
@@ -51,6 +54,7 @@ __all__ = [
     "print_graph",
     "tree_text",
     "backward_steps",
+    "chain_rule_step",
     "BackwardStep",
     "DotNotFoundError",
     "find_dot",

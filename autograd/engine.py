@@ -27,13 +27,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple, Union
 
-from .floats import accumulate, as_float, power, power_slope, sigmoid
+from .floats import accumulate, as_float, cos, power, power_slope, sigmoid, sin
 
 Scalar = Union["Value", int, float]  # noqa: UP007  (a string forward reference needs Union)
 
-__all__ = [
-    "Value", "RULES", "Rule", "topological_order", "chain_rule", "set_grads", "backpropagate",
-]  # fmt: skip
+__all__ = ["Value", "RULES", "Rule", "topological_order", "chain_rule", "set_grads",
+           "backpropagate"]  # fmt: skip
 
 
 class Value:
@@ -42,8 +41,7 @@ class Value:
     ``Value(data, label="")``: ``data`` is a float (ints, bools and other real numbers are
     converted; anything else is a TypeError). Ops with Values or numbers on either side return
     new Values; ``backward()`` fills in ``grad`` on every Value in the graph. A constant
-    (``requires_grad=False``) keeps ``grad`` None. micrograd's ``Value(3.0, (a, b), "+")``
-    builds a node by hand.
+    (``requires_grad=False``) keeps ``grad`` None; ``Value(3.0, (a, b), "+")`` is a node by hand.
 
     >>> a = Value(2.0, label="a")
     >>> b = a * a + a.sin() / 2          # db/da = 2a + cos(a) / 2
@@ -55,10 +53,8 @@ class Value:
     # _a, _b: the op's inputs (read them as ``inputs``); _op: its name, "" for a leaf
     __slots__ = ("data", "grad", "label", "_a", "_b", "_op", "__weakref__")
 
-    def __init__(
-        self, data: Any, _children: Any = (), _op: str = "", label: str = "", *,
-        requires_grad: bool = True,
-    ) -> None:  # fmt: skip
+    def __init__(self, data: Any, _children: Any = (), _op: str = "", label: str = "", *,
+                 requires_grad: bool = True) -> None:  # fmt: skip
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r:.60}")
         self.data = data if type(data) is float else as_float(data)
@@ -68,7 +64,7 @@ class Value:
         self._b: Any = None if requires_grad else CONSTANT
         self._op = ""
         if _children:  # built by hand: micrograd's lecture writes Value(3.0, (a, b), "+")
-            self._a, self._b, self._op = _hand_built(_children), MANY, _op
+            self._a, self._b, self._op = *_hand_built(_children, _op), _op
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -170,11 +166,11 @@ class Value:
 
     def sin(self) -> Value:
         """Sine."""
-        return make_node(math.sin(self.data), self, None, "sin")
+        return make_node(sin(self.data), self, None, "sin")
 
     def cos(self) -> Value:
         """Cosine."""
-        return make_node(math.cos(self.data), self, None, "cos")
+        return make_node(cos(self.data), self, None, "cos")
 
     def max(self, other: Scalar) -> Value:
         """The larger of two; on a tie the gradient is split in half, as torch.maximum does."""
@@ -254,11 +250,14 @@ HOOKS: weakref.WeakKeyDictionary[Value, list[Callable]] = weakref.WeakKeyDiction
 # node -> the hooks backward runs on its gradient (modes.register_hook); weak: graphs still go
 
 
-def _hand_built(children: Any) -> tuple[Value, ...]:  # micrograd's order: data, _children, _op
-    if isinstance(children, str) or not all(isinstance(v, Value) for v in children):
-        raise TypeError(f"Value: _children must be Values, got {children!r:.60}; a label is "
-                        "Value(2.0, label='x')")  # fmt: skip
-    return tuple(children)
+def _hand_built(kids: Any, op: str) -> tuple[Any, Any]:  # the slots of Value(3.0, (a, b), "+")
+    if not isinstance(kids, (tuple, list, set)) or not all(isinstance(v, Value) for v in kids):
+        raise TypeError(f"Value: _children must be a tuple of Values, got {kids!r:.60}; a label "
+                        "is Value(2.0, label='x')")  # fmt: skip
+    arity = len(RULES[op].formulas) if op in RULES and op != "linear" else len(kids)
+    if len(kids) != arity:  # (the rule of a known op expects its inputs)
+        raise TypeError(f"Value: op {op!r} takes {arity} inputs, got {len(kids)}: {kids!r:.80}")
+    return (tuple(kids), MANY) if len(kids) > 2 or op == "linear" else (*kids, None)[:2]
 
 
 def _data(x: Scalar) -> float:
@@ -296,7 +295,7 @@ def _apply(name: str, x: Any) -> Any:
     """A primitive by name, on a Value (recorded in the graph) or on a float."""
     if isinstance(x, Value):
         return getattr(x, name)()
-    return {"log": math.log, "sin": math.sin, "cos": math.cos, "sigmoid": sigmoid}[name](x)
+    return {"log": math.log, "sin": sin, "cos": cos, "sigmoid": sigmoid}[name](x)
 
 
 def _d_pow(out: Any, a: Any, b: Any) -> tuple[Any, ...]:  # d(a^b)/db = a^b log(a), or
@@ -368,7 +367,7 @@ def topological_order(root: Value) -> list[Value]:
     ['a', '', '*', '+']
     """
     if not isinstance(root, Value):
-        raise TypeError(f"topological_order: root must be a Value, got {type(root).__name__}")
+        raise TypeError(f"topological_order: root must be a Value, got {root!r:.60}")
     order: list[Value] = []
     done: set[Value] = set()
     stack = [(root, False)]

@@ -96,11 +96,13 @@ def _float(x: Any) -> float:
 
 def _full(x: Any) -> str:
     """Every digit: the same text Python prints, so it round-trips to the same float."""
-    return repr(_float(x))
+    return "None" if x is None else repr(_float(x))  # None: a constant's grad
 
 
 def _json_number(x: Any) -> float | None:
     """JSON has no NaN or infinity: those travel as null (their text says which)."""
+    if x is None:  # a constant's grad
+        return None
     v = _float(x)
     return v if math.isfinite(v) else None
 

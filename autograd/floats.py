@@ -1,6 +1,6 @@
 """The float arithmetic under the ops: numbers checked on the way in, and the edge cases of
-sigmoid and powers (overflow, zero, negative bases) turned into clear errors or into the
-infinities that IEEE arithmetic gives elsewhere."""
+sigmoid, sine, cosine and powers (overflow, zero, negative bases, infinite angles) turned into
+clear errors or into the infinities that IEEE arithmetic gives elsewhere."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["as_float", "sigmoid", "power", "power_slope", "accumulate"]
+__all__ = ["as_float", "sigmoid", "sin", "cos", "power", "power_slope", "accumulate"]
 
 
 def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
     """``data`` as a Python float, or an error naming where it was given and its type.
+
+    ``where`` "Value" is ``Value(data)`` itself, which takes a number and not a Value.
 
     >>> as_float(3), as_float(True)
     (3.0, 1.0)
@@ -21,15 +23,24 @@ def as_float(data: Any, where: str = "Value", what: str = "data") -> float:
     ...
     TypeError: +: the other operand must be a real number ... or a Value, got str '2'
     """
-    if isinstance(data, numbers.Real):  # int, bool, Fraction, numpy scalars
+    if isinstance(data, numbers.Real) or _is_numpy_bool(data):  # int, bool, numpy scalars
         try:
             return float(data)
         except OverflowError:  # an int beyond 1.8e308
             raise ValueError(f"{where}: {what} is too large for a float: {data!r:.60}") from None
+    allowed, hint = "a real number (float, int or bool)", ""
+    if where != "Value":  # an operand, a seed: a Value is fine there
+        allowed += " or a Value"
+    elif hasattr(data, "inputs") and type(data).__name__ == "Value":  # Value(Value(2.0))
+        hint = "; it is a Value already: use it as it is, or v.detach() for a new leaf"
     raise TypeError(
-        f"{where}: {what} must be a real number (float, int or bool) or a Value, "
-        f"got {type(data).__name__} {data!r:.60}"
+        f"{where}: {what} must be {allowed}, got {type(data).__name__} {data!r:.60}{hint}"
     )
+
+
+def _is_numpy_bool(data: Any) -> bool:
+    """numpy's bool (a comparison of arrays gives one) is not a numbers.Real, unlike bool."""
+    return type(data).__module__ == "numpy" and type(data).__name__ in ("bool", "bool_")
 
 
 def sigmoid(x: float) -> float:
@@ -42,6 +53,36 @@ def sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+def sin(x: float) -> float:
+    """``math.sin``, with an error naming the op and the operand where it has no value (+-inf).
+
+    >>> sin(0.0), sin(float("nan"))
+    (0.0, nan)
+    >>> sin(float("inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: sin: operand must be finite, got inf
+    """
+    if math.isinf(x):  # math.sin says only "math domain error"; NaN passes, as in PyTorch
+        raise ValueError(f"sin: operand must be finite, got {x!r}")
+    return math.sin(x)
+
+
+def cos(x: float) -> float:
+    """``math.cos``, with an error naming the op and the operand where it has no value (+-inf).
+
+    >>> cos(0.0)
+    1.0
+    >>> cos(float("-inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: cos: operand must be finite, got -inf
+    """
+    if math.isinf(x):
+        raise ValueError(f"cos: operand must be finite, got {x!r}")
+    return math.cos(x)
 
 
 def power(a: float, b: float) -> float:

@@ -21,9 +21,11 @@ def format_number(v: Any) -> str:
     >>> [format_number(v) for v in (2.0, -0.98661, 0.0, -0.00054475, 0.005, 1.5e-7, 2.5e8)]
     ['2.0000', '-0.9866', '0.0000', '-0.0005447', '0.005000', '1.500e-07', '2.500e+08']
     >>> from autograd import Value
-    >>> format_number(Value(-1.5))
-    '-1.5000'
+    >>> format_number(Value(-1.5)), format_number(None)    # None: a constant's grad
+    ('-1.5000', 'None')
     """
+    if v is None:
+        return "None"
     v = float(v)  # a Value gives its data (a gradient under create_graph=True is a Value)
     if not math.isfinite(v):
         return str(v)  # nan, inf, -inf

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +31,33 @@ def _caller(f: Callable[..., Any]) -> Callable[[list[Value]], Any]:
     return (lambda leaves: f(*leaves)) if takes_args else (lambda leaves: f())
 
 
+def _check_tolerance(where: str, name: str, value: Any, positive: bool) -> None:
+    """eps (> 0), atol and rtol (>= 0): finite real numbers, refused with the bad value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        what = f"{type(value).__name__} {value!r:.60}"
+        raise TypeError(f"{where}: {name} must be a number, got {what}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{where}: {name} must be a finite number {bound}, got {value!r}")
+
+
+def _check_inputs(f: Any, inputs: Any, where: str) -> list[Any]:
+    """f callable and inputs a list (or tuple) of numbers or Values, as a list."""
+    if not callable(f):
+        raise TypeError(f"{where}: f must be callable, got {type(f).__name__} {f!r:.60}")
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
+        raise TypeError(
+            f"{where}: inputs must be a list of numbers or Values, got "
+            f"{type(inputs).__name__} {inputs!r:.60}"
+        )
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, (Value, numbers.Real)):
+            what = f"{type(x).__name__} {x!r:.60}"
+            raise TypeError(f"{where}: inputs[{i}] must be a number or a Value, got {what}")
+    return inputs
+
+
 def _as_number(out: Any, where: str) -> float:
     if isinstance(out, Value):
         return out.data
@@ -48,8 +77,15 @@ def numerical_gradient(
     >>> [round(g, 6) for g in numerical_gradient(lambda v: v * v, [x])]
     [6.0]
     """
+    leaves = _check_inputs(f, inputs, "numerical_gradient")
+    for i, leaf in enumerate(leaves):
+        if not isinstance(leaf, Value):
+            raise TypeError(
+                f"numerical_gradient: inputs[{i}] must be a Value (it is nudged in place), got "
+                f"{leaf!r:.60}; gradcheck takes numbers"
+            )
+    _check_tolerance("numerical_gradient", "eps", eps, positive=True)
     call = _caller(f)
-    leaves = list(inputs)
     result = []
     with no_grad():
         for leaf in leaves:
@@ -87,8 +123,9 @@ def gradcheck(
     >>> gradcheck(lambda: (w * 2.0 - 1).relu() + w * w, [w])
     True
     """
-    if eps <= 0:
-        raise ValueError(f"gradcheck: eps must be > 0, got {eps}")
+    inputs = _check_inputs(f, inputs, "gradcheck")
+    for name, value in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        _check_tolerance("gradcheck", name, value, positive=name == "eps")
     leaves = [
         x if isinstance(x, Value) else Value(x, label=f"input {i}") for i, x in enumerate(inputs)
     ]

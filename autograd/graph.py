@@ -53,9 +53,10 @@ def _data_leaves(order: list[Value], params: set[Value]) -> set[Value]:
 def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, str]:
     """Each node's role: output, parameter, input, constant or (for op results) interior.
 
-    Parameters are the Values passed as ``params``; constants are unlabeled leaves (the engine
-    makes them from plain numbers: the 2 of ``x * 2``, the exponent of ``x ** 2``, the -1 of
-    ``-x``) other than data; every other leaf is an input.
+    Parameters are the Values passed as ``params``; constants are the leaves made with
+    ``requires_grad=False`` and unlabeled leaves (the engine makes them from plain numbers: the
+    2 of ``x * 2``, the exponent of ``x ** 2``, the -1 of ``-x``) other than data; every other
+    leaf is an input.
     """
     data = _data_leaves(order, params)
     roles: dict[Value, str] = {}
@@ -64,6 +65,8 @@ def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, s
             roles[node] = "output"
         elif node.inputs:
             roles[node] = "interior"
+        elif not node.requires_grad:  # Value(2.0, requires_grad=False), v.detach()
+            roles[node] = "constant"
         elif node in params:
             roles[node] = "parameter"
         elif node.label or node in data:
@@ -291,14 +294,15 @@ def draw_dot(
     highlight: Any = None,
     params: Any = None,
     legend: bool = True,
+    format: str | None = None,  # noqa: A002  (micrograd's name for fmt)
 ) -> Any:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter).
 
     Each Value is a record ``{ label | data 2.0000 | grad -1.5000 }``, each op a small oval
     (``*``, ``tanh``, ``linear``, ...), and edges follow the data, from inputs to ``root``.
     Fill colours show each Value's role: input, parameter (pass ``params=model`` or a list of
-    Values to mark them), constant (an unlabeled leaf made from a plain number, like the 2 of
-    ``x * 2``) and output. The edges into a ``linear`` node are labelled w0.., x0.., b.
+    Values to mark them), constant (a leaf made from a plain number, like the 2 of ``x * 2``,
+    or with ``requires_grad=False``) and output. Edges into ``linear`` are labelled w0.., x0.., b.
 
     - ``color_by="grad"``: fill by |grad| on a log scale (viridis: dark = small, yellow =
       large), with a legend: vanishing gradients show up as dark boxes.
@@ -312,8 +316,9 @@ def draw_dot(
     - Graphs of more than ``max_nodes`` Values are refused (a ValueError) rather than hanging
       the notebook; collapse them or draw one sample's graph.
 
-    ``.source`` is the DOT text; ``save(graph, "g.png")`` or ``.render()`` write files, which
-    needs Graphviz's ``dot`` program (or ``pip install graphviz-pure``).
+    ``.source`` is the DOT text; ``save(graph, "g.png")`` or ``.render()`` write files (in
+    ``fmt``), which needs Graphviz's ``dot`` (or ``pip install graphviz-pure``). micrograd's
+    ``draw_dot(root, format="svg", rankdir="LR")`` works as written, positionally too.
 
     >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w")
     >>> y = (x * w).tanh(); y.label = "y"; y.backward()
@@ -323,6 +328,7 @@ def draw_dot(
     >>> "y | data -1.0000 | grad 1.0000" in g.source
     True
     """
+    rankdir, show_data, fmt = _micrograd_options(rankdir, show_data, fmt, format)
     _check_draw_options(root, rankdir, color_by, collapse_level, max_nodes)
     order = topological_order(root)
     boxes, owner = _collapse(order, collapse, collapse_level)
@@ -349,6 +355,21 @@ def draw_dot(
         drawn_roles = {roles[node] for node in shown} | ({"module"} if boxes else set())
         _draw_legend(graph, scale, shown, drawn_roles)
     return graph
+
+
+def _micrograd_options(rankdir: Any, show_data: Any, fmt: str, format_: Any) -> tuple[Any, ...]:
+    """(rankdir, show_data, fmt) from ours or from micrograd's ``draw_dot(root, format, rankdir)``:
+    ``format=`` is ``fmt=``, and a picture format in rankdir's place is micrograd's order."""
+    if isinstance(rankdir, str) and rankdir.lower() in PICTURE_FORMATS:  # draw_dot(root, "svg")
+        if format_ is not None:
+            raise TypeError(f"draw_dot: got the format twice: {rankdir!r} and format={format_!r}")
+        format_, rankdir = rankdir, show_data if isinstance(show_data, str) else "LR"
+        show_data = True  # (micrograd's third argument is rankdir; ours is show_data)
+    if format_ is not None:
+        if fmt != "svg" and fmt != format_:
+            raise TypeError(f"draw_dot: fmt={fmt!r} and format={format_!r} disagree; pass one")
+        fmt = format_
+    return rankdir, show_data, fmt
 
 
 def _check_draw_options(
@@ -418,8 +439,10 @@ def _new_graph(fmt: str, rankdir: str, text: str) -> Any:
         fallback_text=text,
         format=fmt,
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
-        node_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "11"},
-        edge_attr={"fontname": "Helvetica,Arial,sans-serif", "fontsize": "9", "color": "#555555"},
+        # Helvetica: a font both dot and graphviz-pure have metrics for (dot's SVG adds the
+        # sans-serif fallback itself); labels are ASCII, which graphviz-pure can measure
+        node_attr={"fontname": "Helvetica", "fontsize": "11"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"},
     )
 
 
@@ -517,7 +540,7 @@ def _inputs_per_box(node: Value, names: dict[Value, str]) -> dict[str, int]:
 def _draw_box(canvas: _Canvas, box: _Box, name: str, position: dict[Value, int]) -> None:
     """A collapsed module: one rounded record (its name, kind and parameter count, then its
     output's data and grad, or how many outputs it has), with an edge from each outside input."""
-    fields = [_escape_record(box.name), f"{box.kind} · {box.nparams} params"]
+    fields = [_escape_record(box.name), f"{box.kind}, {box.nparams} params"]
     if len(box.outputs) == 1:
         fields += canvas.numbers(box.outputs[0])
     else:
@@ -556,8 +579,8 @@ def _draw_legend(graph: Any, scale: GradScale | None, shown: list[Value], roles:
 
 
 def _grad_of(node: Value) -> float:
-    g = node.grad
-    return float(g.data if isinstance(g, Value) else g)
+    g = node.grad  # None: a constant's "no gradient", coloured as 0
+    return 0.0 if g is None else float(g.data if isinstance(g, Value) else g)
 
 
 def _parse_highlight(highlight: Any) -> _Highlight:
@@ -634,7 +657,7 @@ def _highlight_edge(node: Value, slot: int, step: BackwardStep | None) -> dict[s
         "penwidth": "3",
         "fontsize": "11",
         # "\\n" is DOT's line break (the DOT text itself stays one line per edge)
-        "label": f"{prefix}local {format_number(local)} × upstream {format_number(upstream)}"
+        "label": f"{prefix}local {format_number(local)} * upstream {format_number(upstream)}"
         f"\\n= {format_number(local * upstream)}",
     }
 
@@ -652,6 +675,11 @@ def save(graph_or_root: Any, path: str | os.PathLike[str], **draw_kwargs: Any) -
     graph = graph_or_root
     if isinstance(graph_or_root, Value):
         graph = draw_dot(graph_or_root, **draw_kwargs)
+    elif not hasattr(graph_or_root, "pipe"):
+        raise TypeError(
+            "save: graph_or_root must be a Value or a graph from draw_dot, got "
+            f"{type(graph_or_root).__name__} {graph_or_root!r:.60}"
+        )
     elif draw_kwargs:
         raise TypeError("save: drawing options are only accepted with a Value, not a graph")
     return write_picture(graph, path)
@@ -700,6 +728,7 @@ def tree_text(
     │  └─ a  #1 (above)
     └─ const  data 1.0000  grad 1.0000
     """
+    _check_root(root, "tree_text")
     order = topological_order(root)
     roles = _roles(order, root, set())  # no params known: a leaf is labelled, data or const
     uses = _consumers(order)
@@ -746,7 +775,13 @@ def print_graph(
     y [tanh]  data 0.4621  grad 1.0000
     └─ x  data 0.5000  grad 0.7864
     """
+    _check_root(root, "print_graph")
     print(tree_text(root, show_data, show_grad, max_lines))
+
+
+def _check_root(root: Any, who: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{who}: root must be a Value, got {type(root).__name__} {root!r:.60}")
 
 
 def _tree(self: Value, **kwargs: Any) -> TreeText:

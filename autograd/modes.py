@@ -13,11 +13,12 @@ training at a time per process.
 from __future__ import annotations
 
 import functools
+import inspect
 import linecache
 import math
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from . import backward as fast
@@ -98,7 +99,9 @@ def set_modes(recording: bool, anomaly: bool) -> None:
 class _ModeContext:
     """Base of the mode blocks: restores the previous modes on exit, even on error.
 
-    Also a decorator, with or without parentheses (``@no_grad()``, ``@no_grad``).
+    Also a decorator, with or without parentheses (``@no_grad()``, ``@no_grad``). On a
+    generator function it covers the generator's body each time it runs, as PyTorch's do;
+    while the generator is paused at a ``yield``, its caller runs in its own mode.
     """
 
     recording: bool | None = None
@@ -127,12 +130,43 @@ class _ModeContext:
         set_modes(*self._saved.pop())
 
     def __call__(self, fn: F) -> F:
+        mode = self.__class__
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def generator(*args: Any, **kwargs: Any) -> Any:
+                return (yield from _resumed_in_mode(mode, fn(*args, **kwargs)))
+
+            return generator  # type: ignore[return-value]
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
+            with mode():
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _resumed_in_mode(mode: type[_ModeContext], gen: Generator[Any, Any, Any]) -> Generator:
+    """Run generator ``gen`` with ``mode`` on each time its body runs (sent values, thrown
+    exceptions and close() passed through), and off while it is paused."""
+    resume = functools.partial(gen.send, None)
+    while True:
+        try:
+            with mode():
+                out = resume()
+        except StopIteration as stop:
+            return stop.value
+        try:
+            sent = yield out
+        except GeneratorExit:
+            with mode():
+                gen.close()
+            raise
+        except BaseException as exc:  # thrown in by the caller: into gen, in the mode
+            resume = functools.partial(gen.throw, exc)
+        else:
+            resume = functools.partial(gen.send, sent)
 
 
 class no_grad(_ModeContext):  # noqa: N801  (named like torch.no_grad)

@@ -95,12 +95,17 @@ def _graph_class() -> Any:
 
         _text: str = ""
 
+        # quiet: dot's warnings (a font without metrics in graphviz-pure, a character it has
+        # no width for) would print on every render, in a notebook as a red box; an error
+        # still raises, with dot's message
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             _require_dot()
+            kwargs.setdefault("quiet", True)
             return super().pipe(*args, **kwargs)
 
         def render(self, *args: Any, **kwargs: Any) -> Any:
             _require_dot()
+            kwargs.setdefault("quiet", True)
             return super().render(*args, **kwargs)
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The chain rule one multiplication at a time: ``backward_steps`` and ``local_derivatives``."""
+"""The chain rule one multiplication at a time: ``backward_steps`` walks a whole backward pass,
+``chain_rule_step`` runs one node's step by hand, ``local_derivatives`` gives a node's rule."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from .floats import accumulate, as_float
 from .formatting import format_number, input_name
 from .modes import MODES, check_gradient, raise_summed
 
-__all__ = ["BackwardStep", "backward_steps", "local_derivatives", "grads_set_aside"]
+__all__ = [
+    "BackwardStep", "backward_steps", "chain_rule_step", "local_derivatives", "grads_set_aside",
+]  # fmt: skip
 
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
@@ -24,6 +27,8 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     >>> local_derivatives(a * b), local_derivatives(a)
     ((3.0, 2.0), ())
     """
+    if not isinstance(node, Value):
+        raise TypeError(f"local_derivatives: node must be a Value, got {node!r:.60}")
     if node.is_leaf:
         return ()
     return RULES[node.op](node.data, *[v.data for v in node.inputs])
@@ -76,7 +81,8 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     is the input's ``.grad`` right after it, as a drawing made then shows it. A walk given up
     half way (closed, deleted, or an error) puts every leaf's grad back as it was, as a failed
     ``backward()`` does; interior nodes keep the partial grads of the steps taken. Pass a step
-    to ``draw_dot(root, highlight=step)`` to see its edge.
+    to ``draw_dot(root, highlight=step)`` to see its edge. A constant (``requires_grad=False``)
+    gets no step: its grad stays None.
 
     >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
     >>> for step in backward_steps(y):
@@ -86,6 +92,9 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
     >>> [str(step).split("; ")[1] for step in backward_steps(y)]   # leaves accumulate
     ['x.grad is now 9.0000', 'x.grad is now 12.0000']
     """
+    if not isinstance(root, Value):
+        what = f"{type(root).__name__} {root!r:.60}"
+        raise TypeError(f"backward_steps: root must be a Value, got {what}")
     seed = as_float(grad.data if isinstance(grad, Value) else grad, "backward_steps(grad=...)")
     order = topological_order(root)
     earlier = {v: v.grad for v in order if v.is_leaf}  # what the leaves held before
@@ -109,10 +118,11 @@ def backward_steps(root: Value, grad: Any = 1.0) -> Iterator[BackwardStep]:
             if MODES.anomaly:
                 check_gradient(node, g)
             for slot, (v, local) in enumerate(zip(node.inputs, local_derivatives(node))):
+                if not v.requires_grad:  # a constant gets no gradient
+                    continue
                 contribution = g * local
                 _set(v, (share[v] if v.is_leaf else v.grad) + contribution, earlier, share)
-                shown = share[v] if v.grad is None else v.grad  # (a constant keeps None)
-                yield BackwardStep(next(index), node, v, slot, local, g, contribution, shown)
+                yield BackwardStep(next(index), node, v, slot, local, g, contribution, v.grad)
     except BaseException:  # GeneratorExit when the walk is closed or deleted half way
         for leaf, old in earlier.items():
             leaf.grad = old
@@ -126,6 +136,39 @@ def _set(v: Value, g: Any, earlier: dict[Value, Any], share: dict[Value, Any]) -
         return
     share[v] = g
     v.grad = accumulate(earlier[v], g) if v.requires_grad else None
+
+
+def chain_rule_step(node: Value) -> list[BackwardStep]:
+    """One node's step of the chain rule, by hand: add ``local derivative x node.grad`` into
+    the ``.grad`` of each of its inputs. What micrograd's ``node._backward()`` does (and
+    ``node._backward()`` runs this).
+
+    Set the output's grad to 1, then call it on every op's result from the output back to
+    the inputs (a node after every node that uses it, as ``reversed(topological_order(o))``
+    gives them); the leaves then hold what ``backward()`` gives, bit for bit. Unlike
+    ``backward()`` nothing is zeroed first, no hook runs and ``detect_anomaly`` checks nothing:
+    it is the bare step. Returns the steps made (a constant input gets none).
+
+    >>> x = Value(3.0, label="x"); w = Value(-2.0, label="w"); y = x * w; y.label = "y"
+    >>> y.grad = 1.0
+    >>> for step in chain_rule_step(y):
+    ...     print(step)
+    step 0: x <- y: local -2.0000 x upstream 1.0000 = -2.0000; x.grad is now -2.0000
+    step 1: w <- y: local 3.0000 x upstream 1.0000 = 3.0000; w.grad is now 3.0000
+    """
+    if not isinstance(node, Value):
+        raise TypeError(f"chain_rule_step: node must be a Value, got {node!r:.60}")
+    g = node.grad
+    steps: list[BackwardStep] = []
+    if g is None:  # a constant: no gradient to pass on
+        return steps
+    for slot, (v, local) in enumerate(zip(node.inputs, local_derivatives(node))):
+        if not v.requires_grad:
+            continue
+        contribution = g * local
+        v.grad = contribution if v.grad is None else v.grad + contribution
+        steps.append(BackwardStep(len(steps), node, v, slot, local, g, contribution, v.grad))
+    return steps
 
 
 @contextmanager

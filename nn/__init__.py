@@ -10,12 +10,33 @@
 (5, ['accuracy', 'epoch', 'grad_norm', 'loss', 'lr', 'time'])
 """
 
-from . import data, gpt, init, losses, optim, tokenizer
-from .callbacks import Callback, EarlyStopping, History
-from .gpt import GPT
-from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
-from .module import IncompatibleKeys, Module, load_model
-from .train import GradientFlowWarning, evaluate, fit, predict
+import autograd as _autograd
+
+
+def _check_autograd() -> None:
+    """chainrule's nn stands on chainrule's autograd. HIPS autograd's package has the same
+    import name, and installing it into the same environment overwrites ours: say so."""
+    if hasattr(_autograd, "Value") and hasattr(_autograd, "RULES"):
+        return
+    where = getattr(_autograd, "__file__", None) or ", ".join(getattr(_autograd, "__path__", []))
+    raise ImportError(
+        f"nn: the 'autograd' package imported from {where} is not chainrule's: HIPS autograd, "
+        "whose import name is also 'autograd', was installed over it (or uninstalled, taking "
+        "its __init__.py); run 'pip uninstall autograd', then reinstall chainrule from its "
+        "checkout ('pip install --force-reinstall -e .'), and keep HIPS autograd in another "
+        "virtual environment"
+    )
+
+
+_check_autograd()
+
+# (after the check: these import autograd)
+from . import data, gpt, init, losses, optim, tokenizer  # noqa: E402
+from .callbacks import Callback, EarlyStopping, History  # noqa: E402
+from .gpt import GPT  # noqa: E402
+from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron  # noqa: E402
+from .module import IncompatibleKeys, Module, load_model  # noqa: E402
+from .train import GradientFlowWarning, evaluate, fit, predict  # noqa: E402
 
 __all__ = [
     "Module",

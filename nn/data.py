@@ -24,7 +24,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .files import MAX_CSV_BYTES, read_bounded
 from .init import make_rng
+from .messages import shown
 
 __all__ = [
     "make_moons",
@@ -311,9 +313,11 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[Rows, list[float], list[str]
     """Read a numeric CSV: ``(X, y, column_names)``; the last column is the target.
 
     An optional first row of names (no cell a number) is the header; blank lines and lines
-    starting with ``#`` are skipped. A missing file is a ``FileNotFoundError`` and a folder an
-    ``IsADirectoryError``; the rest is a ``ValueError`` naming the line and the column: an
-    empty file, rows of different lengths, cells that are not finite numbers.
+    starting with ``#`` are skipped. Cells are separated by commas, or by ``;``, tabs or ``|``
+    when those fit the first lines and commas do not (``_delimiter``). A missing file is a
+    ``FileNotFoundError`` and a folder an ``IsADirectoryError``; the rest is a ``ValueError``
+    naming the line and the column: an empty file, rows of different lengths, cells that are
+    not finite numbers; also a device, or a file of more than ``MAX_CSV_BYTES``.
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "points.csv")
@@ -329,7 +333,9 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[Rows, list[float], list[str]
     header: list[str] | None = None
     rows: Rows = []
     width = width_line = 0
-    reader = csv.reader(io.StringIO(_read_text(path)))
+    text = _read_text(path)
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     for raw in reader:
         line = reader.line_num
         cells = [c.strip() for c in raw]
@@ -344,13 +350,15 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[Rows, list[float], list[str]
             raise ValueError(
                 f"{path}, line {line}: {len(cells)} column{'s' * (len(cells) != 1)}, but line "
                 f"{width_line} has {width} (every row needs the same number)"
+                + _separator_hint(delimiter.join(raw), delimiter)
             )
-        rows.append(_row_numbers(cells, header, f"{path}, line {line}"))
+        rows.append(_row_numbers(cells, header, f"{path}, line {line}", delimiter))
     if not rows:
         what = "has a header but no data rows" if header else "is empty"
         raise ValueError(f"{path} {what}; expected rows of numbers, the target last")
     if width < 2:
-        raise ValueError(f"{path}: needs at least 2 columns (features..., target), found 1")
+        raise ValueError(f"{path}: needs at least 2 columns (features..., target), found 1"
+                         + _separator_hint(text[:200]))
     names = header or [f"x{j}" for j in range(width - 1)] + ["target"]
     return [r[:-1] for r in rows], [r[-1] for r in rows], names
 
@@ -362,10 +370,33 @@ def _read_text(path: str | os.PathLike[str]) -> str:
         raise FileNotFoundError(f"{path}: no such file")
     if p.is_dir():
         raise IsADirectoryError(f"{path}: is a folder, expected a CSV file")
-    try:
-        return p.read_text(encoding="utf-8-sig")  # -sig: a BOM from Excel is not a header cell
+    try:  # -sig: a BOM from Excel is not a header cell
+        return read_bounded(p, MAX_CSV_BYTES, str(path)).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text file (expected UTF-8 CSV)") from None
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(text: str) -> str:
+    """What separates the cells: the first of , ; tab | that splits the first data lines into
+    the same number (at least 2) of numbers (a header row may hold names); "," if none does.
+
+    >>> _delimiter("a;b;label\\n1;2,5;0\\n"), _delimiter("1\\t2\\n3\\t4\\n"), _delimiter("1,2\\n")
+    (',', '\\t', ',')
+    >>> _delimiter("a;b;label\\n1;2.5;0\\n")
+    ';'
+    """
+    sample = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    for delimiter in _DELIMITERS:
+        rows = [[c.strip() for c in row] for row in csv.reader(sample[:10], delimiter=delimiter)]
+        if not rows or len({len(r) for r in rows}) != 1 or len(rows[0]) < 2:
+            continue
+        data = rows if any(_is_number(c) for c in rows[0]) else rows[1:]
+        if data and all(_is_number(c) for row in data for c in row):
+            return delimiter
+    return ","
 
 
 def _is_number(text: str) -> bool:
@@ -376,20 +407,36 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _row_numbers(cells: list[str], header: list[str] | None, where: str) -> list[float]:
+def _row_numbers(
+    cells: list[str], header: list[str] | None, where: str, delimiter: str = ","
+) -> list[float]:
     """The cells of one row as finite floats; an error names the column (and its header)."""
     values = []
     for j, cell in enumerate(cells, start=1):
-        name = f" ({header[j - 1]!r})" if header else ""
+        name = f" ({shown(header[j - 1], 40)})" if header else ""
         try:
             v = float(cell)
         except ValueError:
-            what = "an empty cell" if not cell else repr(cell)
-            raise ValueError(f"{where}, column {j}{name}: {what} is not a number") from None
+            what = "an empty cell" if not cell else shown(cell, 40)
+            raise ValueError(
+                f"{where}, column {j}{name}: {what} is not a number"
+                + _separator_hint(cell, delimiter)
+            ) from None
         if not math.isfinite(v):
-            raise ValueError(f"{where}, column {j}{name}: {cell!r} is not a finite number")
+            raise ValueError(f"{where}, column {j}{name}: {shown(cell, 40)} is not a finite number")
         values.append(v)
     return values
+
+
+def _separator_hint(cell: str, delimiter: str = ",") -> str:
+    """What to say when a cell holds what looks like another separator, or a decimal comma."""
+    others = [d for d in _DELIMITERS[1:] if d != delimiter and d in cell]
+    if others:
+        return (f"; the cells seem separated by {others[0]!r}: chainrule reads cells separated "
+                "by commas, ';', tabs or '|', with '.' for decimals")
+    if delimiter != "," and "," in cell:
+        return "; a decimal comma? chainrule reads '.' for decimals"
+    return ""
 
 
 # ---- splitting, batching, scaling ------------------------------------------------------------
@@ -511,7 +558,9 @@ def standardize(
 
     Pass the training set's ``mean`` and ``std`` to scale a test set the same way. ``std`` is
     the population standard deviation (as scikit-learn's StandardScaler); a constant feature
-    gets std 1 so nothing is divided by zero.
+    gets std 1 so nothing is divided by zero. Every value must be finite (a ValueError names
+    the first that is not); values too large to square (around 1e154 and beyond) are scaled
+    down first, so they standardise like any others.
 
     >>> Xs, mean, std = standardize([[1.0, 5.0], [3.0, 5.0]])
     >>> Xs, mean, std
@@ -527,11 +576,13 @@ def standardize(
         raise ValueError("standardize: every row of X must have the same number of features")
     if (mean is None) != (std is None):
         raise ValueError("standardize: pass both mean and std, or neither")
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if not math.isfinite(v):
+                raise ValueError(f"standardize: X[{i}][{j}] is {v}; every value must be finite")
     if mean is None or std is None:
-        n = len(rows)
-        mean = [sum(row[j] for row in rows) / n for j in range(d)]
-        var = [sum((row[j] - mean[j]) ** 2 for row in rows) / n for j in range(d)]
-        std = [math.sqrt(v) if v > 0 else 1.0 for v in var]
+        stats = [_mean_and_std([row[j] for row in rows]) for j in range(d)]
+        mean, std = [m for m, _ in stats], [s for _, s in stats]
     mean, std = [float(m) for m in mean], [float(s) for s in std]
     if len(mean) != d or len(std) != d:
         raise ValueError(
@@ -539,5 +590,30 @@ def standardize(
         )
     if any(not s > 0 for s in std):
         raise ValueError(f"standardize: every std must be > 0, got {std!r}")
-    scaled = [[(row[j] - mean[j]) / std[j] for j in range(d)] for row in rows]
+    scaled = [[_standard(row[j], mean[j], std[j]) for j in range(d)] for row in rows]
     return scaled, mean, std
+
+
+def _mean_and_std(column: list[float]) -> tuple[float, float]:
+    """The column's mean and population std (1.0 for a constant column). Where the plain sums
+    overflow (values near 1e154 square to inf), they are taken on the column divided by its
+    largest |value|, and scaled back."""
+    n = len(column)
+    try:
+        mean = sum(column) / n
+        var = sum((v - mean) ** 2 for v in column) / n
+    except OverflowError:  # float ** overflows with an error, + and * with inf
+        mean = var = math.inf
+    if not (math.isfinite(mean) and math.isfinite(var)):
+        scale = max(abs(v) for v in column)
+        mean_s = sum(v / scale for v in column) / n
+        var_s = sum((v / scale - mean_s) ** 2 for v in column) / n
+        return mean_s * scale, math.sqrt(var_s) * scale if var_s > 0 else 1.0
+    return mean, math.sqrt(var) if var > 0 else 1.0
+
+
+def _standard(v: float, mean: float, std: float) -> float:
+    """(v - mean) / std, by v / std - mean / std where v - mean overflows (|z| is at most
+    sqrt(n) for the data the mean and std came from)."""
+    z = (v - mean) / std
+    return z if math.isfinite(z) else v / std - mean / std

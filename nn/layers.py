@@ -19,7 +19,7 @@ from typing import Any
 from autograd import Value, linear
 
 from .init import get_initializer, make_rng
-from .module import Module
+from .module import Module, architecture_field
 
 __all__ = ["Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "get_activation"]
 
@@ -129,6 +129,24 @@ def _check_size(what: str, n: Any) -> int:
     return n
 
 
+def _nonlin(activation: Activation, nonlin: Any, who: str) -> Activation:
+    """micrograd's ``nonlin=True`` / ``nonlin=False``: ``activation="relu"`` / ``"linear"``.
+
+    >>> _nonlin("relu", False, "Neuron"), _nonlin("tanh", None, "Neuron")
+    ('linear', 'tanh')
+    """
+    if nonlin is None:
+        return activation
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"{who}: nonlin must be True or False, got {nonlin!r}")
+    if activation != "relu":  # (relu is the default: nonlin=False overrides it)
+        raise TypeError(
+            f"{who}: pass activation= or micrograd's nonlin=, not both "
+            f"(got activation={activation!r}, nonlin={nonlin!r})"
+        )
+    return "relu" if nonlin else "linear"
+
+
 def _pick_rng(seed: int | None, rng: Any) -> Any:
     if seed is not None and rng is not None:
         raise ValueError("pass either seed or rng, not both")
@@ -164,7 +182,8 @@ class Neuron(Module):
     ``"zeros"``) or is a callable ``init(weights, rng=rng)``; the bias starts at 0.
     Randomness comes from ``seed`` or ``rng`` (a ``random.Random``); with neither, from Python's
     global ``random`` (as micrograd). ``name`` is set by the Layer that builds it; the output
-    Value carries it as its ``label``.
+    Value carries it as its ``label``. micrograd's ``nonlin=True`` / ``nonlin=False`` is
+    accepted for ``activation="relu"`` / ``"linear"``.
 
     >>> import math
     >>> n = Neuron(2, activation="tanh", seed=0)
@@ -187,10 +206,12 @@ class Neuron(Module):
         fused: bool = True,
         name: str | None = None,
         fan_out: int = 1,
+        nonlin: bool | None = None,
     ) -> None:
         super().__init__()
         self.nin = _check_size("Neuron: nin", nin)
         _check_size("Neuron: fan_out", fan_out)
+        activation = _nonlin(activation, nonlin, "Neuron")
         self.activation, self._act = get_activation(activation)
         self.fused = bool(fused)
         self.name = name or "neuron"
@@ -233,6 +254,11 @@ class Neuron(Module):
         """A new Neuron (weights zero) with the architecture ``save`` recorded."""
         return cls(arch["nin"], arch["activation"], init="zeros", bias=arch["bias"])
 
+    @classmethod
+    def parameter_count(cls, arch: dict[str, Any]) -> int:
+        """nin weights and a bias (``load_model`` checks this before building)."""
+        return _dense_count([architecture_field(arch, "nin", "size"), 1], arch)
+
 
 # ---- Layer -------------------------------------------------------------------------------------
 
@@ -242,6 +268,8 @@ class Layer(Module):
 
     Returns a list of ``nout`` Values, or one Value when ``nout == 1`` (as micrograd).
     Neurons are named ``<name>.neurons.<i>`` (``neurons.<i>`` for a standalone layer).
+    micrograd's ``nonlin=True`` / ``nonlin=False`` is accepted for ``activation="relu"`` /
+    ``"linear"``.
 
     >>> layer = Layer(3, 2, activation="tanh", seed=0)
     >>> out = layer([1.0, 2.0, 3.0])
@@ -265,8 +293,10 @@ class Layer(Module):
         rng: random.Random | None = None,
         fused: bool = True,
         name: str | None = None,
+        nonlin: bool | None = None,
     ) -> None:
         super().__init__()
+        activation = _nonlin(activation, nonlin, "Layer")
         self.nin = _check_size("Layer: nin", nin)
         self.nout = _check_size("Layer: nout", nout)
         gen = _pick_rng(seed, rng)
@@ -330,6 +360,12 @@ class Layer(Module):
     def from_architecture(cls, arch: dict[str, Any]) -> Layer:
         """A new Layer (weights zero) with the architecture ``save`` recorded."""
         return cls(arch["nin"], arch["nout"], arch["activation"], init="zeros", bias=arch["bias"])
+
+    @classmethod
+    def parameter_count(cls, arch: dict[str, Any]) -> int:
+        """nout neurons of nin weights and a bias (``load_model`` checks this before building)."""
+        sizes = [architecture_field(arch, "nin", "size"), architecture_field(arch, "nout", "size")]
+        return _dense_count(sizes, arch)
 
 
 # ---- Dropout -----------------------------------------------------------------------------------
@@ -492,3 +528,15 @@ class MLP(Module):
             dropout=arch.get("dropout", 0.0),
             bias=arch["bias"],
         )
+
+    @classmethod
+    def parameter_count(cls, arch: dict[str, Any]) -> int:
+        """Each layer's weights and biases (``load_model`` checks this before building)."""
+        nouts = architecture_field(arch, "nouts", "sizes")
+        return _dense_count([architecture_field(arch, "nin", "size"), *nouts], arch)
+
+
+def _dense_count(sizes: list[int], arch: dict[str, Any]) -> int:
+    """Parameters of dense layers of these sizes (inputs first), with biases if arch says so."""
+    bias = architecture_field(arch, "bias", "flag")
+    return sum((n_in + bias) * n_out for n_in, n_out in zip(sizes, sizes[1:]))

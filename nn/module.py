@@ -8,20 +8,20 @@ with list positions as numbers: ``layers.0.neurons.3.w.1``.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import math
 import numbers
 import os
-import secrets
-import stat
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from autograd import Value
 
-__all__ = ["Module", "IncompatibleKeys", "load_model", "save_target", "FILE_FORMAT", "FILE_VERSION"]
+from .files import MAX_MODEL_BYTES, read_bounded, save_target, write_atomically
+from .messages import shown, unquoted
+
+__all__ = ["Module", "IncompatibleKeys", "load_model", "read_model_file", "architecture_field",
+           "save_target", "FILE_FORMAT", "FILE_VERSION"]
 
 FILE_FORMAT = "chainrule.model"
 FILE_VERSION = 1
@@ -242,6 +242,14 @@ class Module:
         """
         return {}
 
+    @classmethod
+    def parameter_count(cls, architecture: Mapping[str, Any]) -> int | None:
+        """How many parameters a model of this architecture has, found without building it
+        (``load_model`` compares it with the weights in the file first); None: cannot tell.
+        A bad architecture raises a ValueError naming the field (``architecture_field``).
+        """
+        return None
+
     # ---- state -------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, float]:
@@ -278,7 +286,7 @@ class Module:
             )
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state_dict]
-        unexpected = [str(k) for k in state_dict if k not in params]
+        unexpected = [unquoted(k) for k in state_dict if k not in params]
         bad = []
         updates: list[tuple[Value, float]] = []
         for name, p in params.items():
@@ -286,12 +294,12 @@ class Module:
                 continue
             value = state_dict[name]
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                bad.append(f"{name}={value!r:.40} ({type(value).__name__}, expected a float)")
+                bad.append(f"{name}={shown(value, 40)} ({type(value).__name__}, expected a float)")
                 continue
             try:
                 number = float(value)
             except OverflowError:  # an int or Fraction beyond float's range (~1.8e308)
-                bad.append(f"{name}={value!r:.40}... (too large for a float)")
+                bad.append(f"{name}={shown(value, 40)} (too large for a float)")
                 continue
             if not math.isfinite(number):
                 bad.append(f"{name}={value!r} (not finite)")
@@ -321,8 +329,10 @@ class Module:
         ignores them). It is written to a temporary file in the same folder and then renamed
         over ``path``, so an interrupted save leaves any previous file intact. As with
         ``open(path, "w")``, a new file gets the usual permissions (0o666 minus the umask), a
-        replaced file keeps its own, and a symlink is written through to its target. Non-finite
-        weights are refused; so is a path that is a folder or lies in a missing folder.
+        replaced file keeps its own, and a symlink is written through to its target; so is a
+        device or a FIFO (``os.devnull`` stays the null device: it is never renamed over).
+        Non-finite weights are refused; so is a path that is a folder or lies in a missing
+        folder (``nn.files`` has the details).
 
         >>> import json, os, tempfile
         >>> from nn import Neuron
@@ -353,7 +363,7 @@ class Module:
             raise ValueError(f"save: extra may not replace the file's own key(s) {clash}")
         document.update(extra or {})
         text = json.dumps(document, indent=1, allow_nan=False)
-        _write_atomically(os.fspath(path), text + "\n")
+        write_atomically(os.fspath(path), text + "\n", f"save({os.fspath(path)!r})")
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Load weights saved by ``save`` into this model; refuse (changing nothing) a bad file.
@@ -362,12 +372,12 @@ class Module:
         version, another class or architecture, missing/unexpected/non-numeric weights.
         Returns self.
         """
-        document = _read_model_file(path)
+        document = read_model_file(path)
         where = f"load({os.fspath(path)!r})"
         cls = type(self).__name__
         if document["class"] != cls:
             raise ValueError(
-                f"{where}: the file holds a {document['class']}, this model is a {cls}"
+                f"{where}: the file holds a {unquoted(document['class'])}, this model is a {cls}"
             )
         _check_architecture(where, document["architecture"], self.architecture())
         try:
@@ -375,80 +385,6 @@ class Module:
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{where}: {exc}") from None
         return self
-
-
-def save_target(path: str, where: str) -> str:
-    """The file a save to ``path`` writes (a symlink's target), or an OSError saying why it
-    cannot be written there, each message starting with ``where``.
-
-    (``Module.save`` checks this; so does ``chainrule train --save`` before it trains.)
-
-    >>> import os, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> save_target(os.path.join(folder, "m.json"), "save") == os.path.join(
-    ...     os.path.realpath(folder), "m.json")
-    True
-    >>> save_target(os.path.join(folder, "nowhere", "m.json"), "--save m.json")
-    Traceback (most recent call last):
-    ...
-    FileNotFoundError: --save m.json: no such folder '...nowhere'
-    """
-    target = os.path.realpath(path)  # a symlink is written through, as open() does; it stays
-    if os.path.islink(target):
-        raise OSError(errno.ELOOP, f"{where}: the symbolic link loops")
-    if os.path.isdir(target):
-        example = os.path.join(path, "model.json")
-        raise IsADirectoryError(f"{where}: is a folder; give a file name such as {example}")
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        shown = folder if os.path.islink(path) else (os.path.dirname(path) or ".")
-        if os.path.exists(folder):
-            raise NotADirectoryError(f"{where}: {shown!r} is not a folder")
-        raise FileNotFoundError(f"{where}: no such folder {shown!r}")
-    return target
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` as ``open(path, "w")`` would, but all at once or not at all.
-
-    The text goes to a temporary file in the target's folder, is flushed to disk, and is then
-    renamed over the target (atomic on POSIX and Windows), so a reader never sees half a file.
-    """
-    target = save_target(path, f"save({path!r})")
-    folder = os.path.dirname(target)
-    try:  # a replaced file keeps its permissions; a new one gets open()'s (0o666 - umask)
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = _create_temporary(folder, os.path.basename(target))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            if mode is not None:
-                os.chmod(tmp, mode)
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _create_temporary(folder: str, name: str) -> tuple[int, str]:
-    """A new hidden file beside the target, opened for writing: ``(fd, path)``.
-
-    Unlike ``tempfile.mkstemp`` (always 0o600) it asks for 0o666 as ``open()`` does, so the
-    operating system applies the umask (and any default ACL) exactly as for a plain open.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:  # another writer picked the same name: draw again
-            continue
-    raise FileExistsError(errno.EEXIST, f"no free temporary name in {folder!r}")
 
 
 def _indent_after_first(text: str) -> list[str]:
@@ -465,48 +401,81 @@ def _check_architecture(where: str, saved: Any, mine: dict[str, Any]) -> None:
         raise ValueError(f"{where}: 'architecture' must be an object, got {type(saved).__name__}")
     keys = (set(saved) | set(mine)) - set(_TRAINING_ONLY)
     diffs = [
-        f"{k}: file {saved.get(k, '<absent>')!r}, model {mine.get(k, '<absent>')!r}"
+        f"{unquoted(k, 30)}: file {shown(saved.get(k, '<absent>'))}, "
+        f"model {shown(mine.get(k, '<absent>'))}"
         for k in sorted(keys)
         if saved.get(k, "<absent>") != mine.get(k, "<absent>")
     ]
     if diffs:
-        raise ValueError(f"{where}: another architecture ({'; '.join(diffs)})")
+        raise ValueError(f"{where}: another architecture ({_listed(diffs)})")
+
+
+def architecture_field(architecture: Mapping[str, Any], key: str, kind: str) -> Any:
+    """``architecture[key]`` from a model file, checked: ``kind`` is "size" (an int >= 1),
+    "sizes" (a non-empty list of them) or "flag" (a bool). A ValueError names the field.
+
+    >>> architecture_field({"nin": 2, "nouts": [3, 1]}, "nouts", "sizes")
+    [3, 1]
+    >>> architecture_field({"nin": "2"}, "nin", "size")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'nin' must be an int >= 1, got '2'
+    """
+    if key not in architecture:
+        raise ValueError(f"{key!r} is missing")
+    value = architecture[key]
+    if kind == "flag":
+        if not isinstance(value, bool):
+            raise ValueError(f"{key!r} must be true or false, got {shown(value)}")
+        return value
+    values = value if kind == "sizes" else [value]
+    if (not isinstance(values, list) or not values
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values)):
+        what = "a non-empty list of ints >= 1" if kind == "sizes" else "an int >= 1"
+        raise ValueError(f"{key!r} must be {what}, got {shown(value)}")
+    return value
 
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed in a model file")
 
 
-def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check the header of a model file; the state dict is checked by the loader."""
+def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON document of a model file, its header checked (format, version, class,
+    architecture and state_dict present); a ValueError naming the file and the field if not.
+
+    The weights are checked when a model loads them. A file larger than ``MAX_MODEL_BYTES``,
+    a device, or JSON nested too deeply for Python's stack is "not a valid model file".
+
+    >>> import os, tempfile
+    >>> from nn import Neuron
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
+    >>> Neuron(2, seed=0).save(path, extra={"note": "hi"})
+    >>> document = read_model_file(path)
+    >>> document["class"], document["version"], document["note"]
+    ('Neuron', 1, 'hi')
+    """
     where = f"load({os.fspath(path)!r})"
-    with open(path, encoding="utf-8") as f:
-        try:
-            text = f.read()
-        except UnicodeDecodeError as exc:
-            raise ValueError(
-                f"{where}: not a valid model file: not UTF-8 text ({exc.reason} at byte "
-                f"{exc.start})"
-            ) from None
     try:
+        text = read_bounded(path, MAX_MODEL_BYTES, where).decode("utf-8")
         document = json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{where}: not a valid model file: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    except RecursionError:
+        raise ValueError(f"{where}: not a valid model file: JSON nested too deeply") from None
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        raise ValueError(f"{where}: not a valid model file: {exc}") from None
+        message = str(exc).removeprefix(f"{where}: ")
+        raise ValueError(f"{where}: not a valid model file: {message}") from None
     if not isinstance(document, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(document).__name__}")
     if document.get("format") != FILE_FORMAT:
         raise ValueError(
-            f"{where}: not a chainrule model file (format {document.get('format')!r}, "
+            f"{where}: not a chainrule model file (format {shown(document.get('format'))}, "
             f"expected {FILE_FORMAT!r})"
         )
-    version = document.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ValueError(f"{where}: 'version' must be an int, got {version!r}")
-    if version > FILE_VERSION:
-        raise ValueError(
-            f"{where}: file version {version} is newer than this chainrule reads "
-            f"({FILE_VERSION}); upgrade chainrule"
-        )
+    _check_version(where, document.get("version"))
     for key, kind in (("class", str), ("architecture", dict), ("state_dict", dict)):
         if not isinstance(document.get(key), kind):
             raise ValueError(
@@ -516,8 +485,23 @@ def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return document
 
 
+def _check_version(where: str, version: Any) -> None:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"{where}: 'version' must be an int, got {shown(version)}")
+    if version < 1:
+        raise ValueError(f"{where}: 'version' must be >= 1 (files start at 1), got {version}")
+    if version > FILE_VERSION:
+        raise ValueError(
+            f"{where}: file version {shown(version)} is newer than this chainrule reads "
+            f"({FILE_VERSION}); upgrade chainrule"
+        )
+
+
 def load_model(path: str | os.PathLike[str]) -> Module:
     """Rebuild a model (Neuron, Layer, MLP) from a file written by ``save``, weights included.
+
+    The parameter count the architecture declares must be the number of weights in the file,
+    checked before anything is built (a tampered file cannot make it build a huge model).
 
     >>> import os, tempfile
     >>> from nn import MLP
@@ -532,38 +516,45 @@ def load_model(path: str | os.PathLike[str]) -> Module:
       ]
     )
     """
-    document = _read_model_file(path)
+    where = f"load_model({os.fspath(path)!r})"
+    document = read_model_file(path)
     cls = _REGISTRY.get(document["class"])
     if cls is None:
         raise ValueError(
-            f"load_model({os.fspath(path)!r}): cannot rebuild a {document['class']!r}; "
-            f"known: {', '.join(sorted(_REGISTRY))}. Build the model yourself and call .load(path)"
+            f"{where}: cannot rebuild a {shown(document['class'])}; known: "
+            f"{', '.join(sorted(_REGISTRY))}. Build the model yourself and call .load(path)"
         )
-    # every size in an architecture (nin, nout, each of nouts) is at most its parameter count,
-    # so a size larger than the file's weights is a bad file: refuse it before building
-    weights = len(document["state_dict"])
-    oversized = [size for size in _sizes(document["architecture"]) if size > weights]
-    if oversized:
-        size = max(oversized)
-        shown = str(size) if size < 10**12 else f"about 10^{int(size.bit_length() * 0.30103)}"
+    architecture, weights = document["architecture"], len(document["state_dict"])
+    try:
+        declared = cls.parameter_count(architecture)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"{where}: bad architecture: {exc}") from None
+    if declared is None:  # a class that cannot tell: no size can exceed its parameter count
+        declared = max((n for n in _sizes(architecture) if n > weights), default=None)
+    if declared is not None and declared != weights:
         raise ValueError(
-            f"load_model({os.fspath(path)!r}): bad architecture: size {shown} but the file "
-            f"holds {weights} weights"
+            f"{where}: bad architecture: it declares {_count(declared)} parameters but the "
+            f"file has {weights} weights"
         )
     try:
-        model = cls.from_architecture(document["architecture"])  # type: ignore[attr-defined]
+        model = cls.from_architecture(architecture)  # type: ignore[attr-defined]
     except (TypeError, ValueError, KeyError) as exc:
-        raise ValueError(f"load_model({os.fspath(path)!r}): bad architecture: {exc}") from None
+        raise ValueError(f"{where}: bad architecture: {exc}") from None
     return model.load(path)
 
 
+def _count(n: int) -> str:
+    return str(n) if n < 10**12 else f"about 10^{int(n.bit_length() * 0.30103)}"
+
+
 def _sizes(architecture: Any) -> Iterator[int]:
-    """Every int (not bool) anywhere in an architecture record."""
-    if isinstance(architecture, dict):
-        for value in architecture.values():
-            yield from _sizes(value)
-    elif isinstance(architecture, list):
-        for value in architecture:
-            yield from _sizes(value)
-    elif isinstance(architecture, int) and not isinstance(architecture, bool):
-        yield architecture
+    """Every int (not bool) anywhere in an architecture record (without recursion)."""
+    stack = [architecture]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            yield item

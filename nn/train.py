@@ -79,7 +79,8 @@ VANISHING, EXPLODING = 1e-6, 1e3  # a layer's gradient norm relative to the outp
 
 
 class GradientFlowWarning(UserWarning):
-    """A layer's gradients are vanishing or exploding relative to the output layer's.
+    """A layer's gradients are vanishing or exploding relative to the output layer's, or are
+    exactly zero (dead units: ReLUs that output 0 on every sample pass nothing back).
 
     ``fit`` issues it once per layer; filter it like any UserWarning.
 
@@ -457,19 +458,38 @@ class _FlowMeter:
         out_norm = self.norm_sums[out_name] / self.steps
         if not out_norm > 0 or not math.isfinite(out_norm):
             return  # nothing to compare with
-        for name, _ in self.groups[:-1]:
+        names = [name for name, _ in self.groups[:-1]]
+        for i, name in enumerate(names):
             ratio = self.norm_sums[name] / self.steps / out_norm
-            kind = "vanishing" if ratio < VANISHING else "exploding" if ratio > EXPLODING else None
+            kind = ("dead" if ratio == 0 else "vanishing" if ratio < VANISHING
+                    else "exploding" if ratio > EXPLODING else None)
             if kind and (name, kind) not in self.warned:
                 self.warned.add((name, kind))
-                bound = f"below {VANISHING:g}" if kind == "vanishing" else f"above {EXPLODING:g}"
-                warnings.warn(
-                    f"fit: {kind} gradients at epoch {epoch}: the gradient norm of layer "
-                    f"{name!r} is {ratio:.3g} x the output layer's ({bound}); try another "
-                    "init (kaiming for ReLU, xavier for tanh), activation or learning rate",
-                    GradientFlowWarning,
-                    stacklevel=5,  # _warn <- end_epoch <- epoch <- fit <- fit's caller
-                )
+                # no gradient at all: this layer's units are dead, or the last of the
+                # zero-gradient layers right after it (nothing comes through them)
+                alive = [n for n in names[i:] if self.norm_sums[n] != 0] + [out_name]
+                culprit = names[names.index(alive[0]) - 1] if alive[0] in names else names[-1]
+                warnings.warn(  # stacklevel: _warn <- end_epoch <- epoch <- fit <- its caller
+                    _flow_message(kind, epoch, name, ratio, culprit), GradientFlowWarning,
+                    stacklevel=5)
+
+
+def _flow_message(kind: str, epoch: int, name: str, ratio: float, culprit: str) -> str:
+    """What a GradientFlowWarning says, in plain words."""
+    if kind == "dead":
+        why = "its units" if culprit == name else f"the units of layer {culprit!r} after it"
+        return (f"fit: dead units at epoch {epoch}: layer {name!r} gets no gradient at all "
+                f"(every gradient exactly 0), because {why} pass nothing back: ReLUs that "
+                "output 0 on every sample (dead units) stop learning for good. A learning rate "
+                "too large often pushes them there: lower it, or try leaky_relu")
+    size = f"layer {name!r} gets gradients {ratio:.2g} times the size of the output layer's"
+    if kind == "vanishing":
+        return (f"fit: vanishing gradients at epoch {epoch}: {size} (below {VANISHING:g}), too "
+                "small for it to learn; try another init (kaiming for ReLU, xavier for tanh) "
+                "or activation")
+    return (f"fit: exploding gradients at epoch {epoch}: {size} (above {EXPLODING:g}), so its "
+            "steps are far too large; lower the learning rate, clip the gradients "
+            "(clip_grad_norm) or try another init")
 
 
 # ---- fit --------------------------------------------------------------------------------------
@@ -508,9 +528,9 @@ def fit(
       dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
 
     A ``GradientFlowWarning`` is issued once per layer when its gradient norm falls below
-    1e-6 or rises above 1e3 times the output layer's. Training stops with a RuntimeWarning if
-    the loss becomes NaN or infinite. The same seed and arguments give the same history, bit
-    for bit (except ``time``).
+    1e-6 or rises above 1e3 times the output layer's, or is exactly 0 (dead units). Training
+    stops with a RuntimeWarning if the loss becomes NaN or infinite. The same seed and
+    arguments give the same history, bit for bit (except ``time``).
 
     >>> from nn import MLP, data
     >>> X, y = data.make_moons(30, noise=0.1, seed=0)

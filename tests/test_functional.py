@@ -171,6 +171,57 @@ def test_values_made_under_no_grad_still_check_types():
         assert type(Value(3).data) is float
 
 
+
+def test_no_grad_on_a_generator_function_covers_its_body_and_not_its_caller():
+    @no_grad()
+    def batches(xs):
+        """Docs."""
+        for x in xs:
+            yield x * 2  # made under no_grad
+        return "done"
+
+    x = Value(1.0)
+    gen = batches([x, x])
+    first = next(gen)
+    assert first.data == 2.0 and first._children == ()
+    assert records(x)  # paused at yield: the caller records as usual
+    with pytest.raises(StopIteration) as stop:
+        assert next(gen)._children == ()
+        next(gen)
+    assert stop.value.value == "done"  # the generator's return value is kept
+    assert batches.__name__ == "batches" and batches.__doc__ == "Docs."
+    assert [v._children for v in no_grad(batches.__wrapped__)([x])] == [()]
+
+
+def test_mode_decorated_generator_passes_send_throw_and_close_in_its_mode():
+    seen = []
+
+    @detect_anomaly()
+    def echo():
+        try:
+            while True:
+                got = yield MODES.anomaly
+                seen.append((got, MODES.anomaly))
+        except KeyError:
+            seen.append(("thrown", MODES.anomaly))
+            yield "caught"
+        finally:
+            seen.append(("closed", MODES.anomaly))
+
+    gen = echo()
+    assert next(gen) is True and not MODES.anomaly
+    assert gen.send("a") is True
+    assert gen.throw(KeyError("k")) == "caught" and not MODES.anomaly
+    gen.close()
+    assert seen == [("a", True), ("thrown", True), ("closed", True)] and not MODES.anomaly
+
+    @enable_grad()
+    def recording():
+        yield records(Value(1.0))
+
+    with no_grad():
+        assert list(recording()) == [True] and not records(Value(1.0))
+
 # ---- grad and value_and_grad ---------------------------------------------------------------------
 
 
@@ -467,3 +518,81 @@ def test_gradients_called_by_a_hook_mid_backward_sees_interior_nodes_and_changes
     assert seen[0] == pytest.approx([dy_dh, dy_dh * 1.4], rel=1e-12)
     assert h.grad == pytest.approx(dy_dh, rel=1e-12)
     assert x.grad == pytest.approx(dy_dh * 1.4, rel=1e-12)
+
+
+# ---- a traced Value turned into a plain float (math.tanh(x), float(x)) ---------------------------
+
+FLOAT_ESCAPES = [  # f, the derivative it would silently get wrong: 0.0 and 0.8415 (true 1.3818)
+    ("math.tanh(x)", lambda x: math.tanh(x)),
+    ("x * math.sin(x)", lambda x: x * math.sin(x)),
+    ("float(x) ** 2", lambda x: float(x) ** 2),
+    ("x * math.exp(x * x)", lambda x: x * math.exp(x * x)),
+]
+
+
+@pytest.mark.parametrize(("name", "f"), FLOAT_ESCAPES, ids=[e[0] for e in FLOAT_ESCAPES])
+def test_grad_refuses_a_traced_value_turned_into_a_float(name, f):
+    with pytest.raises(TypeError, match=r"^grad: a Value computed from the argument being "
+                       r"differentiated \(data 1\.0\) was turned into a plain float") as err:
+        grad(f)(1.0)
+    message = str(err.value)
+    assert "x.tanh()" in message and "x.data" in message and "\n" not in message
+    assert f"test_functional.py:{f.__code__.co_firstlineno}: (\"{name}\"" in message  # the line
+
+
+def test_every_transform_refuses_a_traced_value_turned_into_a_float():
+    from autograd import elementwise_grad, hessian, jacobian
+
+    f = lambda x, y: x * math.sin(y)  # noqa: E731
+    for who, call in [
+        ("value_and_grad", lambda: value_and_grad(f, argnums=1)(1.0, 2.0)),
+        ("jacobian", lambda: jacobian(f)(1.0, 2.0)),
+        ("hessian", lambda: hessian(f)(1.0, 2.0)),
+        ("elementwise_grad", lambda: elementwise_grad(lambda y: f(1.0, y))([2.0, 3.0])),
+    ]:
+        with pytest.raises(TypeError, match=rf"^{who}: a Value computed from the argument"):
+            call()
+    assert type(Value.__float__(Value(2.0))) is float
+
+
+def test_an_outer_grads_argument_turned_into_a_float_in_an_inner_grad_is_refused():
+    # d/dy of [d/dx x * sin(y)] = cos(y): the inner grad's f uses the outer's y through math
+    with pytest.raises(TypeError, match=r"^grad: a Value computed from the .*\(data 0\.5\)"):
+        grad(lambda y: grad(lambda x: x * math.sin(y))(1.0))(0.5)
+    assert grad(lambda y: grad(lambda x: x * y.sin())(1.0))(0.5) == math.cos(0.5)
+
+
+def test_floats_that_carry_no_traced_gradient_are_allowed_inside_grad():
+    w = Value(3.0)  # captured from outside: not differentiated here, so a constant
+    d = grad(lambda x: x * math.sqrt(w) + x.data * x + (x * 2 if x > 0 else -x))(2.0)
+    assert d == math.sqrt(3.0) + 2.0 + 2  # .data is the number as a constant, on purpose
+    c = Value(0.5, requires_grad=False)
+    assert grad(lambda x: x * float(c) + float(Value(1.0) * 2))(4.0) == 0.5
+
+
+def test_chainrules_own_conversions_inside_grad_are_not_refused(torch):
+    from nn import losses
+
+    # the power rules take float(exponent), a softmax takes float(max logit): both constants
+    assert grad(grad(grad(lambda x: x ** 2.5)))(4.0) == pytest.approx(2.5 * 1.5 * 0.5 / 2)
+    ce = lambda a, b: losses.cross_entropy([a, b, a * b], 2)  # noqa: E731
+    ours = value_and_grad(ce, argnums=(0, 1))(0.3, -1.2)
+    t = torch.tensor([0.3, -1.2], requires_grad=True)
+    out = torch.nn.functional.cross_entropy(
+        torch.stack([t[0], t[1], t[0] * t[1]]).unsqueeze(0), torch.tensor([2])
+    )
+    (tg,) = torch.autograd.grad(out, [t])
+    assert ours[0] == pytest.approx(out.item(), rel=1e-12)
+    assert ours[1] == pytest.approx(tuple(tg.tolist()), rel=1e-12)
+
+
+def test_float_is_the_plain_method_again_after_grad_even_after_an_error():
+    plain = Value.__float__
+    grad(lambda x: x * x)(1.0)
+    assert Value.__float__ is plain
+    with pytest.raises(ZeroDivisionError):
+        grad(lambda x: x / 0)(1.0)
+    assert Value.__float__ is plain
+    with pytest.raises(TypeError):
+        grad(lambda y: grad(lambda x: math.tanh(x))(y))(1.0)
+    assert Value.__float__ is plain and math.tanh(Value(0.5)) == math.tanh(0.5)

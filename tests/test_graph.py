@@ -306,7 +306,7 @@ def test_small_gradients_keep_four_digits_in_every_view(capsys):
         "local -3.0000 x upstream 0.0001816 = -0.0005447; x.grad is now -0.0005447"
     )
     red = [a for _, _, a in edges(draw_dot(out, highlight=into_x).source) if "local" in a]
-    assert "local -3.0000 × upstream 0.0001816" in red[0] and "= -0.0005447" in red[0]
+    assert "local -3.0000 * upstream 0.0001816" in red[0] and "= -0.0005447" in red[0]
     # every number in the tree reads back to within 4 significant digits of the node's own
     for node in topological_order(out):
         shown = float(re.search(r"grad (\S+)", tree_text(node)).group(1))
@@ -341,8 +341,8 @@ def test_collapse_draws_each_neuron_as_one_box():
     assert len(boxes) == 16 + 16 + 1
     names = {r["label"].strip("{ ").split(" | ")[0] for r in boxes}
     assert names == {name for name, _ in model.named_modules() if ".neurons." in name}
-    assert sum("Neuron · 3 params" in r["label"] for r in boxes) == 16
-    assert sum("Neuron · 17 params" in r["label"] for r in boxes) == 17
+    assert sum("Neuron, 3 params" in r["label"] for r in boxes) == 16
+    assert sum("Neuron, 17 params" in r["label"] for r in boxes) == 17
     out = next(r for r in boxes if r["label"].startswith("{ layers.2.neurons.0 "))
     y = next(v for v in topological_order(loss) if v.label == "layers.2.neurons.0")
     assert f"data {y.data:.4f}" in out["label"] and f"grad {y.grad:.4f}" in out["label"]
@@ -362,8 +362,8 @@ def test_collapse_layer_level_draws_one_box_per_layer_call():
     source = draw_dot(loss, collapse=model, collapse_level="layer").source
     boxes = [r["label"] for r in records(source) if "Layer" in r["label"]]
     assert len(boxes) == 6  # 3 layers x 2 samples
-    assert sum("layers.1 | Layer · 272 params | 16 outputs" in b for b in boxes) == 2
-    assert sum("layers.2 | Layer · 17 params | data" in b for b in boxes) == 2
+    assert sum("layers.1 | Layer, 272 params | 16 outputs" in b for b in boxes) == 2
+    assert sum("layers.2 | Layer, 17 params | data" in b for b in boxes) == 2
 
 
 def test_collapse_works_with_any_module_like_object():
@@ -400,7 +400,7 @@ def test_collapse_works_with_any_module_like_object():
     source = draw_dot(y, collapse=model).source
     labels = [r["label"] for r in records(source)]
     assert len(labels) == 3
-    assert any(lb.startswith("{ units.0 | Unit · 2 params") for lb in labels)
+    assert any(lb.startswith("{ units.0 | Unit, 2 params") for lb in labels)
 
 
 def test_unfused_neurons_inputs_are_data_not_constants():
@@ -427,9 +427,9 @@ def test_collapse_a_layer_on_its_own_or_inside_an_mlp():
     out = layer([0.5, -1.0])
     total = out[0] + out[1] + out[2]
     labels = [r["label"] for r in records(draw_dot(total, collapse=layer).source)]
-    assert sum("Neuron · 3 params" in lb for lb in labels) == 3
+    assert sum("Neuron, 3 params" in lb for lb in labels) == 3
     one = draw_dot(total, collapse=layer, collapse_level="layer").source
-    assert sum("Layer · 9 params | 3 outputs" in r["label"] for r in records(one)) == 1
+    assert sum("Layer, 9 params | 3 outputs" in r["label"] for r in records(one)) == 1
     model = MLP(2, [3, 1], seed=0)
     y = model([0.5, -1.0])
     labels = [r["label"] for r in records(draw_dot(y, collapse=model.layers[0]).source)]
@@ -503,7 +503,7 @@ def test_highlight_draws_the_step_edge_in_red_with_the_product():
     red = [(t, h, a) for t, h, a in edges(source) if palette.HIGHLIGHT in a]
     assert len(red) == 1
     # d(x1*w1)/dw1 = x1 = 2, upstream d o/d(x1*w1) = 0.5
-    assert "local 2.0000 × upstream 0.5000" in red[0][2] and "= 1.0000" in red[0][2]
+    assert "local 2.0000 * upstream 0.5000" in red[0][2] and "= 1.0000" in red[0][2]
     outlined = [a["label"] for a in node_attrs(source).values() if a.get("penwidth") == "2.5"]
     assert sorted(lb.split(" | ")[0] for lb in outlined) == ["{ w1", "{ x1*w1"]
 

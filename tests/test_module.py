@@ -576,5 +576,5 @@ def test_load_model_refuses_a_huge_architecture_before_building_it(tmp_path):
     document = json.loads(path.read_text())
     document["architecture"]["nin"] = 10**400
     path.write_text(json.dumps(document))
-    with pytest.raises(ValueError, match=r"size about 10\^\d+ but the file holds 13"):
+    with pytest.raises(ValueError, match=r"declares about 10\^\d+ parameters but the file has 13"):
         load_model(path)

@@ -481,7 +481,7 @@ def test_grad_flow_records_per_layer_statistics():
     assert all(n._activity is None for n in model.modules() if isinstance(n, nn.Neuron))
 
 
-def test_dead_relus_are_counted_and_vanishing_gradients_warn():
+def test_dead_relus_are_counted_and_warned_as_dead_units():
     X, y = small_problem()
     model = MLP(2, [4, 4, 1], seed=0)
     for n in model.layers[1].neurons:
@@ -501,7 +501,8 @@ def test_dead_relus_are_counted_and_vanishing_gradients_warn():
         )
     messages = [str(w.message) for w in caught if w.category is GradientFlowWarning]
     assert len(messages) == 2  # layers 0 and 1 get no gradient; each warns once
-    assert "vanishing gradients at epoch 1" in messages[0] and "'layers.0'" in messages[0]
+    assert "dead units at epoch 1" in messages[0] and "'layers.0'" in messages[0]
+    assert "'layers.1' after it pass nothing back" in messages[0]
     assert caught[0].filename == __file__  # the warning points at the call to fit
     assert h[0]["grad_flow"]["layers.1"]["dead"] == 1.0
     assert h[0]["grad_flow"]["layers.0"]["grad"] == 0.0

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .common import NO_DOT, PROG, CLIError, warn
+from .common import NO_DOT, PROG, CLIError, terminal_text, warn
 from .expression import ExpressionError
 from .graph import parse_assignments
 from .output import Output
@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except Exception as exc:
         if debug:
             raise
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {terminal_text(_one_line(exc))}", file=sys.stderr)
         return 1
 
 
@@ -93,7 +93,10 @@ def _one_line(exc: BaseException) -> str:
         return str(exc)  # its second and third lines show the expression and a caret
     if isinstance(exc, DotNotFoundError):
         return NO_DOT
-    if isinstance(exc, FileNotFoundError):
+    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        folder = os.path.dirname(os.fspath(exc.filename))
+        if folder and not os.path.isdir(folder):
+            return f"{exc.filename}: no such folder {folder!r}"
         return f"{exc.filename}: no such file"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")

@@ -26,7 +26,28 @@ def warn(message: str) -> None:
 
     >>> warn("set but not used in the expression: y")
     """
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    print(f"{PROG}: warning: {terminal_text(message)}", file=sys.stderr)
+
+
+MAX_MESSAGE = 1000  # characters of one error or warning the command prints
+
+
+def terminal_text(message: str, limit: int = MAX_MESSAGE) -> str:
+    """A message as it is safe to print: control and format characters escaped (a terminal
+    escape sequence or a right-to-left override shows as text and does nothing), line breaks
+    kept, and at most ``limit`` characters. Each message cuts what it echoes first; this is
+    the last guard.
+
+    >>> print(terminal_text("bad cell '\\x1b[2J' at\\nline 2"))
+    bad cell '\\x1b[2J' at
+    line 2
+    >>> len(terminal_text("x" * 5000))
+    1018
+    """
+    lines = ["".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+             for line in message[: limit * 2].split("\n")]
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[:limit] + " ... (message cut)"
 
 
 def percent(x: float | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ DATASETS = {
     "sine": ("regression", 0.1, "y = sin(x) + noise on [-pi, pi]"),
 }
 MAX_CLASSES = 20  # integer targets with more distinct values than this are a regression
+LARGEST = 1e154  # beyond this a square (mse, L2, a weighted sum's growth) overflows to inf
 
 
 @dataclass
@@ -133,6 +135,14 @@ def load_data(args: argparse.Namespace, stats: dict[str, Any] | None = None) -> 
             ds = _relabel(ds, stats["classes"], args.data)
     else:
         ds = _toy_dataset(args)
+    check_values(ds, args, math.inf)  # every value finite, before scaling
+    _scale(args, ds, stats)
+    check_values(ds, args, LARGEST)  # and after it, none too large to train on
+    return ds
+
+
+def _scale(args: argparse.Namespace, ds: Dataset, stats: dict[str, Any] | None) -> None:
+    """Standardise ds's features as the saved model's file says, or as the flags ask."""
     if stats is not None and stats.get("mean") is not None:
         if len(stats["mean"]) != len(ds.X[0]):
             raise CLIError(
@@ -140,13 +150,48 @@ def load_data(args: argparse.Namespace, stats: dict[str, Any] | None = None) -> 
                 f"{len(ds.X[0])} (another architecture)"
             )
         ds.X, ds.mean, ds.std = data.standardize(ds.X, stats["mean"], stats["std"])
-        return ds
+        return
     standardize = args.standardize
     if standardize is None:  # features in their own units (cm, a user's columns): scale them
         standardize = stats is None and (args.data is not None or ds.name == "iris")
     if standardize:
         ds.X, ds.mean, ds.std = data.standardize(ds.X)
-    return ds
+
+
+def check_values(ds: Dataset, args: argparse.Namespace, largest: float) -> None:
+    """A CLIError naming the row and column of the first value that is not finite or is
+    larger than ``largest`` (then training would overflow: say so before it starts).
+
+    >>> from nn.cli.parser import build_parser
+    >>> args = build_parser().parse_args(["train", "--dataset", "moons", "--noise", "1e300"])
+    >>> check_values(Dataset("moons", [[0.5, 2e300]], [0], "binary", ["x0", "x1"]), args, LARGEST)
+    Traceback (most recent call last):
+    ...
+    nn.cli.common.CLIError: --dataset moons --noise 1e+300: row 1, column 2 (x1) is 2e+300, \
+too large to train on (beyond 1e+154 a square overflows); pass a smaller --noise, or pass \
+--standardize
+    """
+    source = f"--data {args.data}" if args.data else f"--dataset {ds.name}" + (
+        f" --noise {args.noise:g}" if args.noise is not None else "")
+    fix = "scale that column down" if args.data else "pass a smaller --noise"
+    for i, row in enumerate(ds.X):
+        for j, v in enumerate(row):
+            if not abs(v) <= largest:  # NaN too
+                place = f"row {i + 1}, column {j + 1} ({ds.feature_names[j][:40]})"
+                scaled = ds.mean is not None or not math.isfinite(v)
+                more = "" if scaled else ", or pass --standardize"
+                raise CLIError(_bad_value(source, place, v, largest, fix + more))
+    if ds.task == "regression":
+        for i, t in enumerate(ds.y):
+            if not abs(t) <= largest:
+                raise CLIError(_bad_value(source, f"row {i + 1}, the target", t, largest, fix))
+
+
+def _bad_value(source: str, place: str, v: float, largest: float, fix: str) -> str:
+    if not math.isfinite(v):
+        return f"{source}: {place} is {v}, not a finite number; {fix}"
+    return (f"{source}: {place} is {v:g}, too large to train on (beyond {largest:g} a square "
+            f"overflows); {fix}")
 
 
 def data_and_loss(args: argparse.Namespace) -> tuple[Dataset, str]:

@@ -24,8 +24,8 @@ seed) and writes to --out (./chainrule-out/):
   loss.png               loss, accuracy and learning rate at each step
   decision_boundary.png  the regions the network assigns to each moon, the points on top
   neuron.svg             the computation graph of one neuron (the first hidden one, on one
-                         sample) after backward: every multiply, add and relu with its data
-                         and grad
+                         sample) after a backward from its output: every multiply, add and
+                         relu with its data and grad, d(neuron)/d(node) (not the loss's)
   explorer.html          the same neuron in the backprop explorer: step through the forward
                          and backward pass in a browser (no network needed)
   summary.json           config, seed, final metrics and history, wall time, versions

@@ -7,6 +7,10 @@ Grammar (Python's precedence; ``**`` binds tighter than unary minus and is right
     unary  := ("-" | "+") unary | power
     power  := atom ("**" unary)?
     atom   := NUMBER | NAME | NAME "(" expr ("," expr)* ")" | "(" expr ")"
+
+Each rule calls the next, so nesting (parentheses, calls, signs, powers) uses Python's stack:
+more than ``MAX_DEPTH`` levels is refused with the column where it goes too deep, rather than
+running out of stack. A number must be a finite float (``1e400`` is refused, as ``--set`` does).
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from dataclasses import dataclass
 
 from autograd import RULES, Value
 
-__all__ = ["parse_expression", "ExpressionError", "FUNCTIONS"]
+from ..messages import shown
+
+__all__ = ["parse_expression", "ExpressionError", "FUNCTIONS", "MAX_DEPTH"]
+
+MAX_DEPTH = 100  # nesting levels; each takes about five Python frames of the ~1000 allowed
+_SHOWN = 70  # characters of the expression an error shows around its column
 
 def _functions() -> dict[str, tuple[int, Callable[..., Value]]]:
     """name: (number of arguments, the Value method): every op of ``autograd.RULES`` that a
@@ -45,6 +54,9 @@ _TOKEN = re.compile(
 class ExpressionError(ValueError):
     """A syntax error in an expression, with the 1-based column it points at.
 
+    The expression is shown with unprintable characters escaped and, when long, only the part
+    around the column.
+
     >>> print(ExpressionError("unexpected '^'", "x ^ 2", 3))
     unexpected '^' at column 3
       x ^ 2
@@ -53,8 +65,31 @@ class ExpressionError(ValueError):
 
     def __init__(self, message: str, text: str, column: int) -> None:
         self.column = column
-        pointer = " " * (column - 1) + "^"
-        super().__init__(f"{message} at column {column}\n  {text}\n  {pointer}")
+        line, offset = _excerpt(text, column)
+        pointer = " " * offset + "^"
+        super().__init__(f"{message} at column {column}\n  {line}\n  {pointer}")
+
+
+def _excerpt(text: str, column: int) -> tuple[str, int]:
+    """The part of ``text`` shown under an error, and the caret's offset in it: at most about
+    ``_SHOWN`` characters around ``column``, unprintable characters escaped (``\\x1b``).
+
+    >>> _excerpt("x\\x1b+1", 3)
+    ('x\\\\x1b+1', 5)
+    >>> line, offset = _excerpt("a" * 500 + "?", 501); len(line) < 80, line[offset]
+    (True, '?')
+    """
+    start = max(0, column - 1 - _SHOWN // 2)
+    end = min(len(text), start + _SHOWN)
+    pieces = [c if c.isprintable() else repr(c)[1:-1] for c in text[start:end]]
+    head = "..." if start > 0 else ""
+    offset = len(head) + sum(len(piece) for piece in pieces[: column - 1 - start])
+    return head + "".join(pieces) + ("..." if end < len(text) else ""), offset
+
+
+def _cut(name: str, limit: int = 40) -> str:
+    """A variable's name as a message shows it: the first ``limit`` characters."""
+    return name if len(name) <= limit else name[:limit] + "..."
 
 
 @dataclass
@@ -90,6 +125,7 @@ class _Parser:
         self.i = 0
         self.variables = variables
         self.used: dict[str, Value] = {}
+        self.depth = 0  # how deeply unary() calls are nested: every kind of nesting goes through it
 
     def peek(self) -> _Token:
         return self.tokens[self.i]
@@ -105,7 +141,7 @@ class _Parser:
     def expect(self, op: str) -> None:
         token = self.take()
         if token.text != op:
-            found = "the end" if token.kind == "end" else repr(token.text)
+            found = "the end" if token.kind == "end" else shown(token.text, 20)
             raise self.error(f"expected {op!r} but found {found}", token)
 
     def expr(self) -> Value:
@@ -131,11 +167,17 @@ class _Parser:
         return value
 
     def unary(self) -> Value:
-        if self.peek().text in ("-", "+"):
-            op = self.take().text
-            value = self.unary()
-            return -value if op == "-" else value
-        return self.power()
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"nested too deeply (more than {MAX_DEPTH} levels)", self.peek())
+        try:
+            if self.peek().text in ("-", "+"):
+                op = self.take().text
+                value = self.unary()
+                return -value if op == "-" else value
+            return self.power()
+        finally:
+            self.depth -= 1
 
     def power(self) -> Value:
         base = self.atom()
@@ -153,7 +195,11 @@ class _Parser:
     def atom(self) -> Value:
         token = self.take()
         if token.kind == "number":
-            return Value(float(token.text))
+            number = float(token.text)
+            if not math.isfinite(number):
+                raise self.error(f"the number {shown(token.text, 20)} is too large for a float "
+                                 "(it must be finite)", token)
+            return Value(number)
         if token.text == "(":
             value = self.expr()
             self.expect(")")
@@ -163,24 +209,26 @@ class _Parser:
                 return self.call(token)
             if token.text in FUNCTIONS:
                 raise self.error(f"function {token.text!r} needs arguments in parentheses", token)
+            name = shown(token.text, 40)
             if token.text in ("pi", "e") and token.text not in self.variables:
                 return Value(math.pi if token.text == "pi" else math.e)
             if token.text not in self.variables:
-                known = ", ".join(sorted(self.variables)) or "none"
+                known = ", ".join(_cut(v) for v in sorted(self.variables)[:10])
+                more = ", ..." if len(self.variables) > 10 else ""
                 raise self.error(
-                    f"unknown variable {token.text!r} (set it with --set {token.text}=...; "
-                    f"set: {known})",
+                    f"unknown variable {name} (set it with --set {_cut(token.text)}=...; "
+                    f"set: {known + more or 'none'})",
                     token,
                 )
             self.used[token.text] = self.variables[token.text]
             return self.variables[token.text]
-        found = "the end of the expression" if token.kind == "end" else repr(token.text)
+        found = "the end of the expression" if token.kind == "end" else shown(token.text, 20)
         raise self.error(f"expected a number, a variable or '(' but found {found}", token)
 
     def call(self, name: _Token) -> Value:
         if name.text not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
-            raise self.error(f"unknown function {name.text!r} (known: {known})", name)
+            raise self.error(f"unknown function {shown(name.text, 40)} (known: {known})", name)
         arity, fn = FUNCTIONS[name.text]
         self.expect("(")
         args = [self.expr()]
@@ -223,5 +271,5 @@ def parse_expression(text: str, variables: Mapping[str, float | Value]) -> tuple
     out = parser.expr()
     if parser.peek().kind != "end":
         token = parser.peek()
-        raise parser.error(f"unexpected {token.text!r} after a complete expression", token)
+        raise parser.error(f"unexpected {shown(token.text, 20)} after a complete expression", token)
     return out, parser.used

@@ -8,8 +8,10 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..messages import shown, unquoted
 from .common import NO_DOT, CLIError, have_dot, warn
 from .expression import FUNCTIONS, parse_expression
+from .output import check_save_path
 
 HELP = textwrap.fill(  # the functions as the expression parser knows them
     "Build a small expression out of Values, run backward, print d(expression)/d(variable) "
@@ -48,18 +50,19 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
     for item in items:
         name, eq, text = item.partition("=")
         name = name.strip()
+        where = f"--set {unquoted(item)}"
         if not eq:
-            raise ValueError(f"--set {item}: expected NAME=VALUE, like x=1.5")
+            raise ValueError(f"{where}: expected NAME=VALUE, like x=1.5")
         if not name.isidentifier():
-            raise ValueError(f"--set {item}: {name!r} is not a variable name")
+            raise ValueError(f"{where}: {shown(name)} is not a variable name")
         if name in values:
-            raise ValueError(f"--set: {name} is set twice")
+            raise ValueError(f"--set: {unquoted(name)} is set twice")
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"--set {item}: {text.strip()!r} is not a number") from None
+            raise ValueError(f"{where}: {shown(text.strip())} is not a number") from None
         if not math.isfinite(value):
-            raise ValueError(f"--set {item}: the value must be finite")
+            raise ValueError(f"{where}: the value must be finite")
         values[name] = value
     return values
 
@@ -81,16 +84,19 @@ def run(args: argparse.Namespace) -> int:
     from autograd.graph import draw_dot, save, tree_text
 
     values = _check_flags(args, args.subparser)
+    check_save_path(args.output, "-o")  # a missing or read-only folder: say so before the work
+    check_save_path(args.html, "--html")
     out, used = parse_expression(args.expression, values)  # ExpressionError: exit 1, with caret
     if out._children and not out.label:
         out.label = "out"
     out.backward()
-    print(f"{args.expression.strip()} = {out.data:.6g}")
+    print(f"{unquoted(args.expression.strip(), 200)} = {out.data:.6g}")
     for name, v in used.items():
         print(f"  d/d{name} = {v.grad:.6g}")
-    unused = [name for name in values if name not in used]
+    unused = [unquoted(name, 40) for name in values if name not in used]
     if unused:
-        warn(f"set but not used in the expression: {', '.join(unused)}")
+        warn(f"set but not used in the expression: {', '.join(unused[:10])}"
+             + (f" and {len(unused) - 10} more" if len(unused) > 10 else ""))
     if args.output is None and args.html is None:
         print(tree_text(out))
         print("(draw it with -o graph.svg, or step through it with --html explorer.html)")
@@ -129,8 +135,8 @@ def _check_flags(args: argparse.Namespace, parser: argparse.ArgumentParser) -> d
             continue
         ext = Path(target).suffix.lower().lstrip(".")
         if flag == "-o" and ext not in GRAPH_FORMATS:
-            parser.error(f"-o {target}: the extension picks the format; use one of "
+            parser.error(f"-o {unquoted(target)}: the extension picks the format; use one of "
                          f"{', '.join('.' + f for f in GRAPH_FORMATS)}")
         if flag == "--html" and ext not in ("html", "htm"):
-            parser.error(f"--html {target}: expected a file name ending in .html")
+            parser.error(f"--html {unquoted(target)}: expected a file name ending in .html")
     return values

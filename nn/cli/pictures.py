@@ -18,9 +18,12 @@ def neuron_pictures(model: Any, X: list[list[float]], names: list[str], out: Out
 
     Drawn unfused (every w_i * x_i is its own node) on the first sample where the neuron is
     active (a ReLU that outputs 0 passes no gradient back, so its picture would show only
-    zeros). Its weights are labelled w0, w1, ... and b while drawing (the title names the
-    neuron). Without Graphviz's dot it writes neuron.dot instead and warns. Returns a one-line
-    description of what was drawn.
+    zeros). Its weights are labelled w0, w1, ... and b while drawing. The gradients are those
+    of a backward started at the neuron's own output (d neuron / d node), not the training
+    loss's, and the picture's title says so. A neuron with too many inputs to draw readably
+    is drawn fused (its weighted sum as one node), or skipped with a warning: pictures are
+    optional. Without Graphviz's dot it writes neuron.dot instead and warns. Returns a
+    one-line description of what was drawn.
 
     >>> import tempfile
     >>> from nn import MLP
@@ -29,19 +32,45 @@ def neuron_pictures(model: Any, X: list[list[float]], names: list[str], out: Out
     'layers.0.neurons.0 on sample 0'
     >>> out.discard()
     """
-    from autograd import draw_dot
-    from autograd.graph import save
-
     neuron = model.layers[0].neurons[0]
     params = neuron.parameters()
     labels = [p.label for p in params]
     was_fused = neuron.fused
-    neuron.fused = False  # micrograd's graph: the multiplies a learner expects to see
     try:
         for i, w in enumerate(neuron.w):
             w.label = f"w{i}"
         if neuron.b is not None:
             neuron.b.label = "b"
+        from autograd.explore import DEFAULT_MAX_NODES
+
+        drawn = _neuron_graph(neuron, X, names, DEFAULT_MAX_NODES)
+        if drawn is None:
+            out.skipped += ["neuron.svg", "explorer.html"]
+            warn(f"skipped neuron.svg and explorer.html: the first hidden neuron has {neuron.nin} "
+                 f"inputs, too many to draw readably (at most {DEFAULT_MAX_NODES} nodes)")
+            return f"none ({neuron.name} has {neuron.nin} inputs, too many to draw)"
+        root, what = drawn
+        try:
+            _write_neuron_pictures(root, params, what, out)
+        except (RuntimeError, ValueError) as exc:  # dot failed: the rest of the run stands
+            out.skipped += [n for n in ("neuron.svg", "explorer.html") if n not in dict(out.files)]
+            warn(f"skipped the neuron's pictures: {str(exc).splitlines()[0] if str(exc) else exc}")
+        return what
+    finally:
+        neuron.fused = was_fused
+        for p, label in zip(params, labels):
+            p.label = label
+
+
+def _neuron_graph(
+    neuron: Any, X: list[list[float]], names: list[str], max_nodes: int  # noqa: N803
+) -> tuple[Value, str] | None:
+    """The neuron's graph on its first active sample, after backward from its output, and what
+    it shows; unfused if it has at most max_nodes nodes, else fused if that does, else None."""
+    from autograd import topological_order
+
+    for fused in (False, True):  # micrograd's graph first: the multiplies a learner expects
+        neuron.fused = fused
         chosen, root = 0, None
         for i, row in enumerate(X):
             root = neuron([Value(v, label=names[j]) for j, v in enumerate(row)])
@@ -50,30 +79,40 @@ def neuron_pictures(model: Any, X: list[list[float]], names: list[str], out: Out
                 break
         else:  # a dead ReLU: show it anyway, its zero gradients are the lesson
             root = neuron([Value(v, label=names[j]) for j, v in enumerate(X[0])])
-        model.zero_grad()
+        if len(topological_order(root)) > max_nodes:
+            continue
+        for p in neuron.parameters():
+            p.grad = 0.0
         root.backward()  # grads: d neuron / d each input and parameter, on this one sample
         what = f"{neuron.name} on sample {chosen}"
         if root.data == 0.0 and neuron.activation == "relu":
             what += " (inactive on every sample: a dead ReLU)"
-        graph = draw_dot(root, params=params)
-        if not have_dot():
-            out.path("neuron.dot").write_text(graph.source, encoding="utf-8")
-            out.wrote("neuron.dot", f"the DOT text of {what} (no dot to render it)")
-            out.skipped += ["neuron.svg", "explorer.html"]
-            warn(f"{NO_DOT}: skipped neuron.svg and explorer.html, wrote neuron.dot")
-            return what
-        save(graph, out.path("neuron.svg"))
-        out.wrote("neuron.svg", f"computation graph of {what}, data and grads")
-        from autograd.explore import explore
+        return root, what + (" (its weighted sum as one node)" if fused else "")
+    return None
 
-        page = explore(root, title=f"One neuron of the trained network: {what}", params=params)
-        page.save(out.path("explorer.html"))
-        out.wrote("explorer.html", "step through its forward and backward pass in a browser")
-        return what
-    finally:
-        neuron.fused = was_fused
-        for p, label in zip(params, labels):
-            p.label = label
+
+def _write_neuron_pictures(root: Value, params: list[Value], what: str, out: Output) -> None:
+    """neuron.svg and explorer.html (or neuron.dot without dot), titled with what they show."""
+    from autograd import draw_dot
+    from autograd.graph import save
+
+    title = f"{what}: grad = d(neuron output) / d(node), from backward() at the neuron's output"
+    graph = draw_dot(root, params=params)
+    graph.attr(label=f"{title}\\n(not the training loss's gradients)", labelloc="t",
+               fontname="Helvetica", fontsize="12")
+    if not have_dot():
+        out.path("neuron.dot").write_text(graph.source, encoding="utf-8")
+        out.wrote("neuron.dot", f"the DOT text of {what} (no dot to render it)")
+        out.skipped += ["neuron.svg", "explorer.html"]
+        warn(f"{NO_DOT}: skipped neuron.svg and explorer.html, wrote neuron.dot")
+        return
+    save(graph, out.path("neuron.svg"))
+    out.wrote("neuron.svg", f"computation graph of {what}, data and d(neuron)/d(node)")
+    from autograd.explore import explore
+
+    page = explore(root, title=f"One neuron of the trained network, {title}", params=params)
+    page.save(out.path("explorer.html"))
+    out.wrote("explorer.html", "step through its forward and backward pass in a browser")
 
 
 def outcome_plots(model: Any, ds: Dataset, X_val: list, y_val: list, out: Output) -> None:  # noqa: N803

@@ -7,9 +7,19 @@ import math
 import time
 from typing import Any
 
+from ..messages import shown, unquoted
 from ..search import MLPBuilder, SearchResult, format_table, grid_search, random_search
+from ..train import LOSSES
 from .common import PROG, CLIError, require_matplotlib, require_tqdm
-from .datasets import Dataset, check_loss, data_and_loss, n_outputs, targets, task_words
+from .datasets import (
+    Dataset,
+    check_loss,
+    data_and_loss,
+    losses_for,
+    n_outputs,
+    targets,
+    task_words,
+)
 from .output import Output, check_save_path, save_model, write_json
 
 HELP = """\
@@ -47,9 +57,12 @@ def run(args: argparse.Namespace) -> int:
     grid = _grid(args)
     if not args.no_progress:
         require_tqdm("search")
-    check_save_path(args.save)
+    check_save_path(args.save)  # --save and --out are checked before searching, not after it
+    if args.out is not None:
+        require_matplotlib("search --out")
+    out = Output(args.out) if args.out is not None else None
     ds, loss = data_and_loss(args)
-    _check_grid_losses(loss, grid, ds)
+    _check_grid_losses(args, loss, grid, ds)
     scoring = args.scoring or ("loss" if ds.task == "regression" else "accuracy")
     if scoring == "accuracy" and ds.task == "regression":
         raise CLIError("--scoring accuracy needs a classification; use --scoring loss")
@@ -62,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     chosen = " ".join(f"{k}={best.param_text(k)}" for k in best.params)
     print(f"best: {chosen} ({scoring} {best.mean_score:.4f}); "
           f"searched in {time.perf_counter() - t0:.1f} s")
-    if args.out is not None:
-        _write_results(args, ds, scoring, result)
+    if out is not None:
+        _write_results(args, ds, scoring, result, out)
     if args.save is not None and result.best_model is not None:
         save_model(result.best_model, args.save, ds, str(best.params.get("loss", loss)))
         print(f"saved the best model, refit on all the data, to {args.save}")
@@ -77,14 +90,22 @@ def _grid(args: argparse.Namespace) -> dict[str, list[Any]]:
         args.subparser.error(f"--grid: {exc}")
 
 
-def _check_grid_losses(loss: str, grid: dict[str, list[Any]], ds: Dataset) -> None:
-    """Every loss in the grid fits the data and takes the same targets as ``loss``."""
+def _check_grid_losses(args: argparse.Namespace, loss: str, grid: dict[str, list[Any]],
+                       ds: Dataset) -> None:
+    """Every loss in the grid fits the data and takes the same targets as ``loss`` (a usage
+    error naming the value if not)."""
     if "loss" in grid:
         for candidate in grid["loss"]:
-            check_loss(str(candidate), ds)
+            try:
+                check_loss(str(candidate), ds)
+            except CLIError as exc:
+                message = str(exc).removeprefix(f"--loss {candidate} ")
+                if candidate not in LOSSES:
+                    message = f"not a loss; use one of {', '.join(losses_for(ds.task))}"
+                args.subparser.error(f"--grid loss={unquoted(str(candidate))}: {message}")
         if len({_targets_kind(str(c)) for c in grid["loss"]} | {_targets_kind(loss)}) > 1:
-            raise CLIError("--grid loss=...: these losses need different targets; search "
-                           "hinge separately from the others")
+            args.subparser.error("--grid loss=...: these losses need different targets; search "
+                                 "hinge separately from the others")
 
 
 def _targets_kind(loss: str) -> str:
@@ -93,7 +114,9 @@ def _targets_kind(loss: str) -> str:
 
 def _builder(args: argparse.Namespace, ds: Dataset, loss: str,
              grid: dict[str, list[Any]]) -> MLPBuilder:
-    """The MLPBuilder the flags describe, tried on the grid's first point (a usage error)."""
+    """The MLPBuilder the flags describe, tried on every value of the grid before any trial
+    runs: a value that cannot work (lr=abc, lr=-1, epochs=0, optimizer=lbfgs) is a usage
+    error naming it, not a search where every trial fails."""
     build = MLPBuilder(
         len(ds.X[0]), n_outputs(loss, ds), hidden=(16, 16) if args.hidden is None else args.hidden,
         activation=args.activation or "relu", init=args.init or "uniform",
@@ -101,10 +124,14 @@ def _builder(args: argparse.Namespace, ds: Dataset, loss: str,
         lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, l2=args.l2,
         clip_grad_norm=args.clip_grad_norm,
     )
-    try:
-        build({k: v[0] for k, v in grid.items()})
-    except (ValueError, TypeError) as exc:
-        args.subparser.error(f"--grid: {exc}")
+    for name, values in grid.items():
+        for value in values:
+            try:
+                build({name: value})
+            except (ValueError, TypeError) as exc:
+                shown_value = ",".join(map(str, value)) if isinstance(value, tuple) else value
+                message = str(exc).removeprefix("MLPBuilder: ")
+                args.subparser.error(f"--grid {name}={unquoted(str(shown_value))}: {message}")
     return build
 
 
@@ -142,17 +169,15 @@ def _run_search(args: argparse.Namespace, build: MLPBuilder, grid: dict[str, lis
 
 
 def _write_results(args: argparse.Namespace, ds: Dataset, scoring: str,
-                   result: SearchResult) -> None:
+                   result: SearchResult, out: Output) -> None:
     """search.json (every trial) and search.png (score against each parameter) in --out."""
     best = result.best_trial
-    out = Output(args.out)
     write_json(out.path("search.json"), {
         "command": "search", "grid": args.grid, "scoring": scoring, "seed": args.seed,
         "cv": args.cv, "dataset": ds.name, "best_params": best.params,
         "best_score": best.mean_score, "trials": _json_rows(result.to_rows()),
     })
     out.wrote("search.json", "every trial: parameters, mean and std score, fit time")
-    require_matplotlib("search --out")
     out.save_figure(result.plot(), "search.png", "score against each parameter")
     print(out.finish())
 
@@ -173,7 +198,7 @@ def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _parse_item(item: str, token: str) -> Any:
     if not item:
-        raise ValueError(f"parse_grid: empty value in {token!r}")
+        raise ValueError(f"parse_grid: empty value in {shown(token)}")
     for kind in (int, float):
         try:
             return kind(item)
@@ -203,16 +228,16 @@ def parse_grid(text: str) -> dict[str, list[Any]]:
         name, eq, values = token.partition("=")
         if not eq or not name:
             raise ValueError(
-                f"parse_grid: expected name=value[,value...] (e.g. lr=0.1,0.01), got {token!r}"
+                f"parse_grid: expected name=value[,value...] (e.g. lr=0.1,0.01), got {shown(token)}"
             )
         if not name.isidentifier():
-            raise ValueError(f"parse_grid: {name!r} in {token!r} is not a parameter name")
+            raise ValueError(f"parse_grid: {shown(name)} in {shown(token)} is not a parameter name")
         if name in grid:
             raise ValueError(
-                f"parse_grid: {name!r} is given twice; list all its values once ({name}=a,b)"
+                f"parse_grid: {shown(name)} is given twice; list all its values once ({name}=a,b)"
             )
         if not values:
-            raise ValueError(f"parse_grid: no values for {name!r} in {token!r}")
+            raise ValueError(f"parse_grid: no values for {shown(name)} in {shown(token)}")
         grid[name] = _parse_values(name, values, token)
     if not grid:
         raise ValueError("parse_grid: the grid is empty; expected e.g. \"lr=0.1,0.01 hidden=8;16\"")
@@ -232,6 +257,8 @@ def _parse_values(name: str, values: str, token: str) -> list[Any]:
     for v in parsed:
         if v in seen:
             hint = f" (for the single list write {name}={values};)" if ";" not in values else ""
-            raise ValueError(f"parse_grid: {name!r} lists {v!r} twice in {token!r}{hint}")
+            raise ValueError(
+                f"parse_grid: {shown(name)} lists {shown(v)} twice in {shown(token)}{hint}"
+            )
         seen.append(v)
     return parsed

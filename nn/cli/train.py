@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from autograd import Value
 
 from .. import data
 from ..layers import MLP
-from ..module import load_model
+from ..module import load_model, read_model_file
 from ..plot import plot_gradient_flow, plot_history
 from ..train import EarlyStopping, evaluate, fit, make_optimizer, make_scheduler
 from .common import PROG, CLIError, percent, require_matplotlib, require_tqdm
@@ -28,9 +27,9 @@ from .datasets import (
     task_words,
 )
 from .output import (
-    CLI_KEY,
     Output,
     check_save_path,
+    cli_section,
     save_model,
     versions,
     write_json,
@@ -82,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         require_tqdm("train")
     if args.load is not None:
         return _evaluate_saved(args, started)
-    check_save_path(args.save)
+    check_save_path(args.save)  # --save and --out are checked before training, not after it
     out = Output(args.out)
     ds, loss = data_and_loss(args)
     hidden = [16, 16] if args.hidden is None else args.hidden
@@ -107,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
     train_time = time.perf_counter() - t0
     metrics = _final_metrics(model, loss, (X_tr, y_tr), val, history, train_time)
     config = _train_config(args, ds, loss, hidden, model.nouts[-1], opt)
-    config["neuron_drawn"] = _pictures(args, model, ds, history, (X_val, y_val), out)
-    if args.save is not None:
+    if args.save is not None:  # first: the trained model is never lost for a picture
         save_model(model, args.save, ds, loss)
+    config["neuron_drawn"] = _pictures(args, model, ds, history, (X_val, y_val), out)
     summary = {"command": "train", "config": config, "seed": args.seed, "metrics": metrics}
     write_summary(out, summary, train_time, started)
     if args.save is not None:
@@ -288,10 +287,9 @@ def _read_model(path: str) -> tuple[Any, dict[str, Any]]:
     if not Path(path).exists():
         raise CLIError(f"--load {path}: no such file")
     model = load_model(path)  # ValueError with the file's problem, reported as one line
-    if not hasattr(model, "layers"):
+    if not isinstance(model, MLP):
         raise CLIError(f"--load {path}: holds a {type(model).__name__}, expected an MLP")
-    meta = json.loads(Path(path).read_text(encoding="utf-8")).get(CLI_KEY) or {}
-    return model, meta
+    return model, cli_section(read_model_file(path), path)
 
 
 def _check_model_flags(args: argparse.Namespace, arch: dict[str, Any], path: str) -> None:

@@ -18,7 +18,8 @@ def clip_grad_norm_(
     The gradients are treated as one vector: total = (sum |g|^p)^(1/p) (max |g| for
     ``norm_type=inf``); every gradient is multiplied by min(1, max_norm / (total + 1e-6)),
     as ``torch.nn.utils.clip_grad_norm_`` does, so the direction is kept. Returns the norm
-    *before* clipping (useful to log). A non-finite norm raises only with
+    *before* clipping (useful to log). A norm too large for a float is inf, as in PyTorch
+    (the gradients are then scaled by 0); a non-finite norm raises only with
     ``error_if_nonfinite=True``.
 
     >>> from autograd import Value
@@ -40,12 +41,7 @@ def clip_grad_norm_(
     grads = [float_grad(p) for p in params]
     if not grads:
         return 0.0
-    if norm_type == math.inf:
-        total = max(abs(g) for g in grads)
-    elif norm_type == 2.0:
-        total = math.sqrt(sum(g * g for g in grads))
-    else:
-        total = sum(abs(g) ** norm_type for g in grads) ** (1.0 / norm_type)
+    total = _total_norm(grads, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"{where}: the total norm of order {norm_type} of the gradients is {total}, so "
@@ -55,6 +51,19 @@ def clip_grad_norm_(
     for p, g in zip(params, grads):
         p.grad = g * clip_coef
     return total
+
+
+def _total_norm(grads: list[float], norm_type: float) -> float:
+    """(sum |g|^p)^(1/p), or max |g| for p = inf; inf where a power overflows, as PyTorch gives
+    (Python's float ``**`` raises OverflowError there, where ``*`` gives inf)."""
+    if norm_type == math.inf:
+        return max(abs(g) for g in grads)
+    if norm_type == 2.0:
+        return math.sqrt(sum(g * g for g in grads))
+    try:
+        return sum(abs(g) ** norm_type for g in grads) ** (1.0 / norm_type)
+    except OverflowError:  # e.g. (1e150)^3: the norm's float is inf
+        return math.inf
 
 
 def clip_grad_value_(parameters: Any, clip_value: float) -> None:

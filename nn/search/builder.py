@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from ..layers import MLP
+from ..messages import shown
+from ..train import LOSSES, OPTIMIZERS
 
 __all__ = ["MLPBuilder"]
 
@@ -22,7 +25,8 @@ class MLPBuilder:
     every candidate by default, so candidates differ only by their parameters). fit
     parameters: ``loss`` (default ``"bce_with_logits"`` for one output, ``"cross_entropy"``
     for several), ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ``l2``,
-    ``clip_grad_norm``. Any other name is an error listing these.
+    ``clip_grad_norm``. Any other name is an error listing these; so is a value that cannot
+    work (``lr=-1``, ``epochs=0``, an unknown optimizer), before any training.
 
     >>> build = MLPBuilder(2, hidden=8, epochs=5)
     >>> model, kwargs = build({"lr": 0.1, "hidden": (16, 16)})
@@ -68,6 +72,7 @@ class MLPBuilder:
                 f"{', '.join(self.MODEL_KEYS + self.FIT_KEYS)}"
             )
         p = {**self.defaults, **params}
+        _check_fit_values(p)
         hidden = p["hidden"]
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
             sizes = [int(hidden)] if hidden else []
@@ -83,3 +88,31 @@ class MLPBuilder:
 
     def __repr__(self) -> str:
         return f"MLPBuilder(nin={self.nin}, nout={self.nout}, defaults={self.defaults})"
+
+
+def _check_fit_values(p: Params) -> None:
+    """The values ``nn.fit`` will get, checked now: a ValueError names the first bad one."""
+    if not callable(p["loss"]) and p["loss"] not in LOSSES:
+        raise ValueError(f"MLPBuilder: loss must be one of {', '.join(LOSSES)}, "
+                         f"got {shown(p['loss'])}")
+    if p["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {shown(p['optimizer'])}; choose one of "
+                         f"{', '.join(OPTIMIZERS)}")
+    checks = [("lr", 0.0, True, True), ("l2", 0.0, False, False),
+              ("clip_grad_norm", 0.0, True, True)]
+    for name, low, open_low, none_ok in checks:
+        value = p[name]
+        if value is None and none_ok:
+            continue
+        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                or not math.isfinite(value) or (value <= low if open_low else value < low)):
+            bound = f"> {low:g}" if open_low else f">= {low:g}"
+            raise ValueError(f"MLPBuilder: {name} must be a finite number {bound}"
+                             f"{' or None' if none_ok else ''}, got {shown(value)}")
+    for name, none_ok in (("epochs", False), ("batch_size", True)):
+        value = p[name]
+        if value is None and none_ok:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"MLPBuilder: {name} must be an int >= 1"
+                             f"{' or None' if none_ok else ''}, got {shown(value)}")
