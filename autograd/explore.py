@@ -203,7 +203,9 @@ def explore(
     then the backward pass, one chain-rule step at a time: the edge lights up and the page shows
     ``local derivative x upstream grad = contribution`` and the input's grad growing. Hover or
     click a node for its label, op, data, grad and the formula of its local derivative. Keys:
-    left/right arrows step, space plays or pauses, Home/End jump.
+    left/right arrows step, space plays or pauses, Home/End jump, + and - zoom. The drawing
+    is fitted to the page (output included) until you choose a zoom level, which then stays
+    while you step, the current step scrolled into view.
 
     Gradients: the steps come from ``backward_steps(root)``, which applies the chain rule to
     the graph exactly like ``root.backward()`` starting from zero gradients; the final grads

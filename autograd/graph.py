@@ -312,6 +312,8 @@ def draw_dot(
       together (a GPT's ``embed``, ``layers.0.attn``, ``layers.0.mlp``, ``lm_head``).
     - ``highlight=step``: a ``BackwardStep`` (from ``backward_steps``), or ``(node, input)``,
       draws that edge in red with ``local x upstream = contribution``; a Value outlines it.
+      With a step of ``backward_steps(root)``, the grads backward has not reached yet are
+      grey and italic (as in the explorer), so they do not read as true zeros.
       A step, edge or Value that is not in the graph of ``root`` is a ValueError.
     - Graphs of more than ``max_nodes`` Values are refused (a ValueError) rather than hanging
       the notebook; collapse them or draw one sample's graph.
@@ -342,6 +344,7 @@ def draw_dot(
         scale = GradScale([_grad_of(v) for v in shown + [o for b in boxes for o in b.outputs]])
     mark = _parse_highlight(highlight)
     _check_highlight(set(order), mark)
+    mark = mark._replace(reached=_reached(order, root, mark.step))
 
     # without dot, a notebook shows the text tree instead (if it is short enough to read)
     graph = _new_graph(fmt, rankdir, tree_text(root, max_lines=60) if count <= 200 else "")
@@ -454,6 +457,7 @@ class _Highlight(NamedTuple):
     input: Value | None = None
     slot: int | None = None
     step: BackwardStep | None = None
+    reached: set[Value] | None = None  # the Values backward has reached by ``step``
 
     def outlines(self, v: Value) -> bool:
         return v is self.node or v is self.input
@@ -494,14 +498,41 @@ def _record(fields: list[str]) -> str:
 
 def _draw_value(canvas: _Canvas, node: Value, role: str) -> None:
     """A Value's record ``{ label | data | grad }``; for an op's result, its op and inputs too."""
-    fields = [_escape_record(node.label)] if node.label else []
+    fields = [node.label] if node.label else []
     fields += canvas.numbers(node)
     attrs = {"shape": "record", "style": "filled", **canvas.fill(role, _grad_of(node))}
     if canvas.mark.outlines(node):
         attrs.update(color=HIGHLIGHT, penwidth="2.5")
-    canvas.graph.node(canvas.names[node], label=_record(fields), **attrs)
+    reached = canvas.mark.reached
+    if canvas.show_grad and reached is not None and node not in reached:
+        label = _grey_grad_record(fields, attrs)
+    else:
+        label = _record([_escape_record(f) for f in fields])
+    canvas.graph.node(canvas.names[node], label=label, **attrs)
     if node.op:
         _draw_op(canvas, node)
+
+
+_NOT_REACHED = "#6e6e6e"  # the explorer's grey for a grad backward has not reached yet
+
+
+def _grey_grad_record(fields: list[str], attrs: dict[str, str]) -> str:
+    """The record ``{ label | data | grad }`` as an HTML table (a record cannot colour one
+    field) with its grad grey and italic; ``attrs`` become the table's (shape, fill, outline)."""
+    import html
+
+    grey = "#c8c8c8" if attrs.get("fontcolor") == "white" else _NOT_REACHED
+    cells = [html.escape(f) for f in fields]
+    cells[-1] = f'<FONT COLOR="{grey}"><I>{cells[-1]}</I></FONT>'
+    border = "2" if "penwidth" in attrs else "1"
+    table = (
+        f'<TABLE BORDER="{border}" COLOR="{attrs.pop("color", "black")}" CELLBORDER="0" '
+        f'CELLSPACING="0" CELLPADDING="8" BGCOLOR="{attrs.pop("fillcolor")}"><TR>'
+    )
+    attrs.update(shape="plain")
+    for drawn_by_the_table in ("style", "penwidth"):
+        attrs.pop(drawn_by_the_table, None)
+    return "<" + table + "<VR/>".join(f'<TD HEIGHT="34">{c}</TD>' for c in cells) + "</TR></TABLE>>"
 
 
 def _draw_op(canvas: _Canvas, node: Value) -> None:
@@ -578,6 +609,25 @@ def _draw_legend(graph: Any, scale: GradScale | None, shown: list[Value], roles:
         graph.node("legend", label=role_legend(roles), shape="plaintext")
 
 
+def _reached(order: list[Value], root: Value, step: BackwardStep | None) -> set[Value] | None:
+    """The Values backward has reached once ``step`` is taken: the root and the inputs of
+    steps 0 to ``step.index``, replayed in ``backward_steps``' order (reverse topological,
+    inputs by slot). None without a step, or for a step of a walk from another root."""
+    if step is None:
+        return None
+    reached, k = {root} | {v for v in order if not v.requires_grad}, 0  # constants: no grad
+    for node in reversed(order):
+        for slot, child in enumerate(node.inputs):
+            if not child.requires_grad:  # no step into a constant, as in backward_steps
+                continue
+            reached.add(child)
+            if k == step.index:
+                same = node is step.node and child is step.input and slot == step.slot
+                return reached if same else None
+            k += 1
+    return None
+
+
 def _grad_of(node: Value) -> float:
     g = node.grad  # None: a constant's "no gradient", coloured as 0
     return 0.0 if g is None else float(g.data if isinstance(g, Value) else g)
@@ -610,7 +660,7 @@ def _who(v: Any) -> str:
 
 def _check_highlight(nodes: set[Value], mark: _Highlight) -> None:
     """A highlight must name something in the drawing; drawing nothing would hide the mistake."""
-    node, child, slot, step = mark
+    node, child, slot, step = mark.node, mark.input, mark.slot, mark.step
     if node is None:
         return
     if not isinstance(node, Value) or node not in nodes:

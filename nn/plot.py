@@ -565,6 +565,21 @@ def plot_search(result: Any) -> Any:
     return fig
 
 
+def _category_order(values: list[Any], texts: list[str]) -> list[str]:
+    """The ticks of a parameter that is not a number, in the same order whichever trials were
+    run (a grid and a random search agree): by value where the values compare (widths
+    (4,) < (4, 4) < (16,), names a-z), else in the order they first appear.
+
+    >>> _category_order([(16, 16), (4,), (16,), (4,)], ["16,16", "4", "16", "4"])
+    ['4', '16', '16,16']
+    """
+    value_of = dict(zip(texts, values))
+    try:
+        return sorted(value_of, key=value_of.__getitem__)
+    except TypeError:  # values of different kinds: (8,) and "auto"
+        return list(value_of)
+
+
 def _score_against(ax: Any, name: str, trials: list[Any], best: Any) -> None:
     """One panel of plot_search: each trial's mean score against its value of ``name``."""
     values = [t.params[name] for t in trials]
@@ -578,7 +593,7 @@ def _score_against(ax: Any, name: str, trials: list[Any], best: Any) -> None:
             ax.set_xscale("log")
     else:
         texts = [t.param_text(name) for t in trials]
-        labels = list(dict.fromkeys(texts))
+        labels = _category_order(values, texts)
         xs = [float(labels.index(text)) for text in texts]
         ax.set_xticks(range(len(labels)), labels)
     ys = [t.mean_score for t in trials]

@@ -441,3 +441,12 @@ def test_every_explorer_file_is_declared_as_package_data():
     assert sorted(files) == [f"explorer/explorer.{ext}" for ext in ("css", "html", "js")]
     for name in files:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+
+
+def test_page_offers_zoom_levels_and_fits_the_drawing_by_default():
+    page = explore(neuron()[0]).html
+    select = re.search(r'<select data-cr="zoom">(.*?)</select>', page, re.S).group(1)
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', select)
+    assert options[0] == ("fit", " selected")  # the whole drawing, output included
+    assert [v for v, _ in options[1:]] == ["0.5", "0.75", "1", "1.5", "2"]
+    assert "zoom" in re.search(r'<span class="cr-keys">(.*?)</span>', page).group(1)

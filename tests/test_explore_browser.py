@@ -308,3 +308,105 @@ def test_two_inline_outputs_on_one_page_step_independently(page, tmp_path):
     assert all(float(shown[leaf.label]) == leaf.grad for leaf in leaves)
     assert set(leaf_grads(page, first).values()) == {"\u2014"}
     screenshot(page, tmp_path / "notebook-two-outputs.png")
+
+
+# ---- fitting the drawing to the page, and zooming ------------------------------------------------
+
+
+def box_of(page, selector):
+    return page.evaluate(
+        "s => { const r = document.querySelector(s).getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom]; }",
+        selector,
+    )
+
+
+def scrolls(page, selector):
+    """Whether the element has more to show than its box: a scroll bar."""
+    return page.evaluate(
+        "s => { const g = document.querySelector(s);"
+        " return g.scrollWidth > g.clientWidth || g.scrollHeight > g.clientHeight; }",
+        selector,
+    )
+
+
+def inside(inner, outer):
+    return (outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2]
+            and inner[3] <= outer[3])
+
+
+def wide_neuron():
+    """A neuron of six inputs, labelled throughout: a drawing wider than any of the pages."""
+    from autograd import Value
+
+    xs = [Value(0.1 * i, label=f"input x{i}") for i in range(6)]
+    ws = [Value(-0.2 * i, label=f"weight w{i}") for i in range(6)]
+    total = xs[0] * ws[0]
+    total.label = "running sum 0"
+    for i in range(1, 6):
+        total = total + xs[i] * ws[i]
+        total.label = f"running sum {i}"
+    out = total.tanh()
+    out.label = "output o"
+    return out
+
+
+@pytest.mark.parametrize("width", [1200, 1300, 1400])
+def test_the_drawing_fits_the_page_by_default_with_the_output_in_view(page, tmp_path, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    root = wide_neuron()
+    open_page(page, root, tmp_path)
+    assert page.get_attribute(".cr-explorer", "data-cr-zoom") == "fit"
+    natural = page.evaluate("() => document.querySelector('.cr-graph svg')"
+                            ".getAttribute('width')")
+    assert float(natural.removesuffix("pt")) * 4 / 3 > width  # wider than the page unfitted
+    graph = '[data-cr="graph"]'
+    assert not scrolls(page, graph)
+    out = len(topological_order(root)) - 1
+    record = f'g[data-cr-node="{out}"][data-cr-part="record"]'
+    assert inside(box_of(page, record), box_of(page, graph))  # where backward starts
+    zoom = page.inner_text('[data-cr="zoom"] option[value="fit"]')
+    assert zoom.startswith("fit (") and zoom.endswith("%)")
+    screenshot(page, tmp_path / f"explorer-fit-{width}.png")
+
+
+def test_a_chosen_zoom_stays_while_stepping_and_the_step_scrolls_into_view(page, tmp_path):
+    page.set_viewport_size({"width": 1300, "height": 900})
+    root = wide_neuron()
+    last = open_page(page, root, tmp_path)
+    graph = '[data-cr="graph"]'
+    page.select_option('[data-cr="zoom"]', "1")
+    assert page.get_attribute(".cr-explorer", "data-cr-zoom") == "1"
+    assert scrolls(page, graph)
+    steps = len(list(backward_steps(root)))
+    page.click('[data-cr="end"]')
+    for _ in range(steps):  # back to the seed frame: output.grad = 1
+        page.keyboard.press("ArrowLeft")
+    assert frame(page) == last - steps
+    assert page.get_attribute(".cr-explorer", "data-cr-zoom") == "1"  # kept while stepping
+    out = len(topological_order(root)) - 1
+    record = f'g[data-cr-node="{out}"][data-cr-part="record"]'
+    assert inside(box_of(page, record), box_of(page, graph))  # scrolled to the output
+    page.keyboard.press("-")
+    assert page.get_attribute(".cr-explorer", "data-cr-zoom") == "0.75"
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    assert page.get_attribute(".cr-explorer", "data-cr-zoom") == "1.5"
+    page.select_option('[data-cr="zoom"]', "fit")
+    assert page.get_attribute(".cr-explorer", "data-cr-zoom") == "fit"
+    assert inside(box_of(page, record), box_of(page, graph))
+
+
+def test_a_fitted_drawing_fits_again_when_the_page_narrows(page, tmp_path):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    root = wide_neuron()
+    open_page(page, root, tmp_path)
+    wide = page.evaluate("document.querySelector('.cr-graph svg').getBoundingClientRect().width")
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.wait_for_function(
+        f"document.querySelector('.cr-graph svg').getBoundingClientRect().width < {wide} - 100"
+    )
+    graph = '[data-cr="graph"]'
+    out = len(topological_order(root)) - 1
+    record = f'g[data-cr-node="{out}"][data-cr-part="record"]'
+    assert inside(box_of(page, record), box_of(page, graph))

@@ -528,6 +528,84 @@ def test_highlight_shows_the_numbers_of_the_steps_moment():
     assert "upstream 1.0000" in step_label[0] and "upstream 10.0000" in pair_label[0]
 
 
+def grey_grads(source: str) -> list[str]:
+    """The labels of the Values whose grad a drawing shows grey and italic (not reached yet)."""
+    return sorted(
+        re.search(r"<TD[^>]*>([^<]*)</TD>", a["label"]).group(1)
+        for a in node_attrs(source).values()
+        if "<I>grad" in a.get("label", "")
+    )
+
+
+def test_highlight_step_greys_the_grads_backward_has_not_reached_yet():
+    o, v = micrograd_neuron()
+    labels = {node: node.label for node in topological_order(o)}
+    reached = {"o"}
+    for step in backward_steps(o):
+        reached.add(step.input.label)
+        source = draw_dot(o, highlight=step).source
+        assert grey_grads(source) == sorted(set(labels.values()) - reached), step
+    assert reached == set(labels.values())  # the last frame greys nothing
+
+
+def test_highlight_step_draws_a_reached_zero_grad_as_a_plain_number():
+    o, v = micrograd_neuron()
+    last = list(backward_steps(o))[-1]
+    assert last.input is v["w2"] and last.input_grad == 0.0  # x2 = 0: a true zero
+    source = draw_dot(o, highlight=last).source
+    assert "{ w2 | data 1.0000 | grad 0.0000 }" in source
+    assert grey_grads(source) == []
+
+
+def test_highlight_greys_nothing_for_a_pair_a_value_a_foreign_walk_or_no_grads():
+    o, v = micrograd_neuron()
+    n = v["n"]
+    first = next(backward_steps(o))
+    inner = next(backward_steps(n))  # a walk from n: in o's graph, but not o's walk
+    for highlight in [(o, n), n, inner]:
+        assert grey_grads(draw_dot(o, highlight=highlight).source) == []
+    assert grey_grads(draw_dot(o, highlight=first, show_grad=False).source) == []
+    assert "<I>grad" in draw_dot(o, highlight=first).source
+
+
+def test_highlight_grey_grads_keep_the_roles_fill_and_escape_labels():
+    x = Value(2.0, label="x<&>")
+    y = (x * 3).tanh()
+    y.label = "y"
+    first = next(backward_steps(y))
+    grey = {a["label"] for a in node_attrs(draw_dot(y, highlight=first).source).values()
+            if "<I>grad" in a.get("label", "")}
+    assert any("x&lt;&amp;&gt;" in lb and palette.ROLE_COLORS["input"] in lb for lb in grey)
+    assert any(palette.ROLE_COLORS["constant"] in lb for lb in grey)  # the 3: its step comes
+
+
+def test_highlight_never_greys_a_constant_and_counts_steps_past_it():
+    x, w = Value(0.5, label="x"), Value(-2.0, label="w")
+    fixed = Value(3.0, label="fixed", requires_grad=False)  # gets no step and no grad, ever
+    xw = x * w
+    xw.label = "xw"
+    scaled = fixed * xw
+    scaled.label = "scaled"
+    y = scaled.tanh()
+    y.label = "y"
+    steps = list(backward_steps(y))
+    assert [s.input.label for s in steps] == ["scaled", "xw", "x", "w"]  # none into fixed
+    for k, step in enumerate(steps):
+        waiting = {"x", "w", "xw", "scaled"} - {s.input.label for s in steps[: k + 1]}
+        assert grey_grads(draw_dot(y, highlight=step).source) == sorted(waiting)
+
+
+@needs_dot
+def test_highlight_grey_grads_render_grey_and_italic_in_svg():
+    o, v = micrograd_neuron()
+    first = next(backward_steps(o))
+    root = ET.fromstring(draw_dot(o, highlight=first).pipe(format="svg", encoding="utf-8"))
+    texts = [t for t in root.iter(f"{SVG}text") if (t.text or "").startswith("grad")]
+    grey = [t for t in texts if t.get("font-style") == "italic"]
+    assert len(grey) == 8 and all(t.get("fill") == "#6e6e6e" for t in grey)  # all but o and n
+    assert sum(t.get("font-style") != "italic" for t in texts) == 2
+
+
 def test_highlight_of_a_step_from_another_graph_is_an_error_naming_it():
     o, _ = micrograd_neuron()
     twin, _ = micrograd_neuron()  # the same numbers, other Values

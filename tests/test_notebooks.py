@@ -30,7 +30,7 @@ THIRD_PARTY = {"matplotlib", "numpy", "IPython", "distributed", "dask", "torch"}
 # In notebooks/README.md but written on other branches of issue 18: drop a name once it lands.
 ELSEWHERE = {"10_from_scalars_to_tensors"}
 # Notebooks whose exercises are being added on another branch (issue 18): empty it once they land.
-EXERCISES_ELSEWHERE = {f"{n:02d}" for n in range(1, 9)}
+EXERCISES_ELSEWHERE: set[str] = set()
 
 
 def load_exercises_module():

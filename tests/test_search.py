@@ -654,3 +654,16 @@ def test_mlp_builder_rejects_unknown_parameters_listing_the_known():
         BUILD({"momentum": 0.9})
     with pytest.raises(ValueError, match="hidden must be"):
         BUILD({"hidden": "8"})
+
+
+def test_plot_orders_categories_by_value_so_grid_and_random_searches_agree():
+    def ticks(hiddens):
+        trials = [Trial(i, {"hidden": h}, [0.5]) for i, h in enumerate(hiddens)]
+        axis = SearchResult(trials).plot().axes[0]
+        return [t.get_text() for t in axis.get_xticklabels()]
+
+    grid_order = ticks([(4,), (16,), (4, 4), (16, 16)])
+    random_order = ticks([(16, 16), (4,), (4, 4), (16,), (4,)])
+    assert grid_order == random_order == ["4", "4,4", "16", "16,16"]
+    assert ticks(["tanh", "relu"]) == ["relu", "tanh"]
+    assert ticks([(8,), "auto"]) == ["8", "auto"]  # cannot compare: first seen, first drawn

@@ -356,7 +356,7 @@ function start(root) {
   on("play", "click", toggle);
   on("scrub", "input", function () { stop(); go(+q("scrub").value); });
   on("speed", "change", function () { if (timer) { stop(); play(); } });
-  on("fit", "change", function () { setClass(graph, "cr-fitted", q("fit").checked); });
+  on("zoom", "change", function () { zoomTo(q("zoom").value); render(); });
 
   function nodeOf(target) {
     for (; target && target !== graph; target = target.parentNode) {
@@ -395,6 +395,8 @@ function start(root) {
     else if (key === "Home") { stop(); go(0); }
     else if (key === "End") { stop(); go(last); }
     else if (key === "Escape") { selected = null; hovered = null; render(); }
+    else if (key === "+" || key === "=") { zoomBy(1); }
+    else if (key === "-" || key === "_") { zoomBy(-1); }
     else if (key === "Enter" && tgt && tgt.getAttribute && tgt.getAttribute("data-cr-node")) {
       selected = +tgt.getAttribute("data-cr-node");
       render();
@@ -412,16 +414,60 @@ function start(root) {
     }
   });
 
-  // Fit the drawing to the width when its text stays readable (scale >= 0.8); otherwise keep
-  // 100% and scroll: render() scrolls the current step into view.
-  var svg = graph.querySelector("svg");
-  if (svg && graph.clientWidth > 0) {
-    var natural = svg.getBoundingClientRect().width;
-    if (natural > graph.clientWidth && graph.clientWidth / natural >= 0.8) {
-      q("fit").checked = true;
-      setClass(graph, "cr-fitted", true);
-    }
+  // ---- zoom: "fit" (the default) shows the whole drawing, output included, at most at 100%;
+  // a zoom level stays chosen while stepping, and the current step scrolls into view ----
+  var svg = graph.querySelector("svg"), zoom = "fit", scale = 1, boxWidth = -1;
+  function natural(attr) {  // Graphviz gives the size in points: 1pt = 4/3 px
+    var text = svg.getAttribute(attr) || "", n = parseFloat(text);
+    return /pt$/.test(text) ? n * 4 / 3 : n;
   }
+  var natW = svg ? natural("width") : 0, natH = svg ? natural("height") : 0;
+  function fitScale() {
+    var cs = window.getComputedStyle(graph);
+    var padW = parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight);
+    var padH = parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom);
+    var border = parseFloat(cs.borderTopWidth) + parseFloat(cs.borderBottomWidth);
+    var w = (graph.clientWidth - padW - 1) / natW;
+    var maxH = parseFloat(cs.maxHeight);  // "none" reads as NaN: no limit on the height
+    var h = isNaN(maxH) ? Infinity : (maxH - padH - border - 1) / natH;
+    return Math.max(0.05, Math.min(1, w, h));
+  }
+  function zoomTo(z) {
+    if (!svg || !natW || !natH) { return; }
+    zoom = z;
+    if (z === "fit") {
+      if (graph.clientWidth <= 0) { return; }  // not laid out yet: the resize will fit it
+      boxWidth = graph.clientWidth;
+      scale = fitScale();
+    } else {
+      scale = +z;
+    }
+    svg.style.width = (natW * scale).toFixed(1) + "px";
+    svg.style.height = (natH * scale).toFixed(1) + "px";
+    var select = q("zoom"), fit = select.options[0];
+    fit.textContent = "fit (" + Math.round((z === "fit" ? scale : fitScale()) * 100) + "%)";
+    select.value = z === "fit" ? "fit" : String(z);
+    root.setAttribute("data-cr-zoom", z === "fit" ? "fit" : String(scale));
+    revealed = -1;  // show the current step at the new size
+  }
+  function zoomBy(direction) {
+    var levels = [], select = q("zoom"), j, next = null;
+    for (j = 1; j < select.options.length; j++) { levels.push(+select.options[j].value); }
+    for (j = 0; j < levels.length; j++) {
+      if (direction > 0 && levels[j] > scale + 1e-6 && next === null) { next = levels[j]; }
+      if (direction < 0 && levels[j] < scale - 1e-6) { next = levels[j]; }
+    }
+    if (next !== null) { zoomTo(String(next)); render(); }
+  }
+  function refit() {  // the box changed width (window, notebook column): fit again
+    if (zoom === "fit" && graph.clientWidth !== boxWidth) { zoomTo("fit"); render(); }
+  }
+  if (window.ResizeObserver) {
+    new window.ResizeObserver(refit).observe(graph);
+  } else {
+    window.addEventListener("resize", refit);
+  }
+  zoomTo("fit");
   render();
 }
 
