@@ -9,6 +9,7 @@
 """
 
 from . import compat  # noqa: F401  (item, detach, format: see compat.py)
+from .compile import CompiledFunction, compile
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
 from .functional import elementwise_grad, grad, gradients, hessian, jacobian, value_and_grad
@@ -24,6 +25,7 @@ from .graph import (
 )
 from .modes import RemovableHandle, detect_anomaly, enable_grad, no_grad, use_fast_path
 from .steps import BackwardStep, backward_steps, chain_rule_step
+from .tracing import TracingError, pick, random_constant, require, where
 
 __all__ = [
     "Value",
@@ -60,5 +62,12 @@ __all__ = [
     "find_dot",
     "explore",
     "Explorer",
+    "compile",
+    "CompiledFunction",
+    "TracingError",
+    "where",
+    "pick",
+    "require",
+    "random_constant",
 ]
 __version__ = "0.1.0"

@@ -36,7 +36,7 @@ from .engine import (
 
 __all__ = [
     "no_grad", "enable_grad", "detect_anomaly", "use_fast_path", "fast_path_on",
-    "register_hook", "RemovableHandle", "MODES", "check_gradient", "raise_summed",
+    "register_hook", "RemovableHandle", "MODES", "check_gradient", "raise_summed", "set_tracer",
 ]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,6 +46,7 @@ class _Modes:
     recording = True  # False inside no_grad(): ops keep no inputs, so no graph is built
     anomaly = False  # True inside detect_anomaly(): non-finite results raise
     fast_path = True  # backward.py's written-out + and * and its backward pass
+    tracer: Callable[[Value], Value] | None = None  # sees every new node while compile traces
     # node -> the user's source line, recorded under anomaly; weak, so graphs still go away
     origins: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
 
@@ -56,8 +57,10 @@ _PLAIN_ADD, _PLAIN_MUL = Value.__add__, Value.__mul__  # engine.py's, through ma
 
 def _install() -> None:
     """Make nodes and run backward as the switches say (the one place that chooses)."""
-    normal = MODES.recording and not MODES.anomaly
+    normal = MODES.recording and not MODES.anomaly and MODES.tracer is None
     engine.NODE_HOOK = None if normal else _mode_node
+    if MODES.recording and not MODES.anomaly and MODES.tracer is not None:
+        engine.NODE_HOOK = MODES.tracer  # (tracing alone: straight to the recorder)
     fast_ops = MODES.fast_path and normal  # (the fast + and * do not call make_node)
     Value.__add__ = fast.add if fast_ops else _PLAIN_ADD  # type: ignore[method-assign]
     Value.__mul__ = fast.mul if fast_ops else _PLAIN_MUL  # type: ignore[method-assign]
@@ -83,6 +86,12 @@ def use_fast_path(on: bool = True) -> None:
 def fast_path_on() -> bool:
     """Whether ``Value.backward`` and ``+``/``*`` run the fast path (``use_fast_path``)."""
     return MODES.fast_path
+
+
+def set_tracer(tracer: Callable[[Value], Value] | None) -> None:
+    """Show every new node to ``tracer`` (autograd.compile's recorder), or stop (None)."""
+    MODES.tracer = tracer
+    _install()
 
 
 def set_modes(recording: bool, anomaly: bool) -> None:
@@ -239,7 +248,8 @@ def _user_source_line() -> str:
 
 
 def _mode_node(v: Value) -> Value:
-    """engine.NODE_HOOK while a mode is on: no_grad drops the inputs, detect_anomaly checks."""
+    """engine.NODE_HOOK while a mode is on: no_grad drops the inputs, detect_anomaly checks,
+    and a tracer (autograd.compile) records."""
     if not MODES.recording:
         v._a = v._b = None
     if MODES.anomaly and v._op:  # (a constant is not an op's result)
@@ -252,6 +262,8 @@ def _mode_node(v: Value) -> Value:
             )
         if v._a is not None:
             MODES.origins[v] = where
+    if MODES.tracer is not None:
+        v = MODES.tracer(v)
     return v
 
 

@@ -5,11 +5,16 @@ full batch, SGD with micrograd's learning-rate decay. Every engine starts from t
 and the same initial weights, in ONE run, and the script prints the median ms per step, the
 ratios, and the final losses (chainrule's must equal micrograd's to 1e-9).
 
-Two chainrule tiers:
-- engine:  the user's own loop written with plain ops, exactly micrograd's demo code
-- library: ``nn.MLP`` trained by ``nn.fit`` (fused neurons, collector suspended per step)
+Three chainrule tiers, and numpy:
+- engine:   the user's own loop written with plain ops, exactly micrograd's demo code
+- library:  ``nn.MLP`` trained by ``nn.fit`` (fused neurons, collector suspended per step)
+- compiled: ``nn.MLP``'s loss compiled by ``autograd.compile`` (see compiled.py)
+- numpy by hand: the same maths as numpy arrays (numpy_step.py), the compiled tier's yardstick
+
+``--scale`` prints the compiled tier's ratios at 100 and 1,000 points and widths 16 and 64.
 
 Run:  python benchmarks/moons.py [--steps 5] [--repeats 3] [--gc on|off|both] [--width 16]
+      python benchmarks/moons.py --scale
 micrograd and torch are benchmark-only: ``pip install micrograd==0.1.0 torch==2.13.0``.
 """
 
@@ -30,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd import Value  # noqa: E402
 from autograd.engine import topological_order  # noqa: E402
+from benchmarks import compiled  # noqa: E402
 
 
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[int]]:
@@ -273,9 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=16, help="hidden width (default 16)")
     ap.add_argument("--points", type=int, default=100, help="data points (default 100)")
     ap.add_argument(
-        "--skip", default="", help="comma list of engines to skip: micrograd,torch,library"
+        "--skip", default="", help="comma list of engines to skip: micrograd,torch,library,compiled"
     )
+    ap.add_argument("--scale", action="store_true", help="the compiled tier's ratios by size")
     args = ap.parse_args(argv)
+    if args.scale:
+        return compiled.scale(args.steps)
 
     X, y = moons(args.points)
     sizes = [2, args.width, args.width, 1]
@@ -298,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
         engines.append(("micrograd 0.1.0", micrograd_engine))
     if "torch" not in skip:
         engines.append(("PyTorch scalar", torch_scalar_engine))
+    if "compiled" not in skip:
+        engines.append(("chainrule (compiled)", compiled.chainrule_compiled))
+        engines.append(("numpy by hand", compiled.numpy_by_hand))
 
     modes = {"on": [True], "off": [False], "both": [True, False]}[args.gc]
     for gc_on in modes:
@@ -316,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = (None, "RecursionError")
         print(f"{'engine':22} {'ms/step':>10} {'final loss':>22}")
         for name, (ms, loss) in results.items():
-            ms_s = f"{ms:10.1f}" if ms is not None else f"{'-':>10}"
+            ms_s = f"{'-':>10}" if ms is None else f"{ms:10.3f}" if ms < 10 else f"{ms:10.1f}"
             loss_s = f"{loss:22.15f}" if isinstance(loss, float) else f"{loss!s:>22}"
             print(f"{name:22} {ms_s} {loss_s}")
         base = results.get("micrograd 0.1.0", (None, None))
@@ -333,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(base[1], float) and isinstance(loss, float):
                 parts.append(f"|loss - micrograd's| = {abs(loss - base[1]):.1e}")
             print(f"{name:22} " + ", ".join(parts))
+        compiled.report(results, weights, X, y)
     return 0
 
 

@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd import Value, linear
+from autograd import Value, linear, random_constant
 
 from .init import get_initializer, make_rng
 from .module import Module, architecture_field
@@ -398,8 +398,14 @@ class Dropout(Module):
             return x
         scale = 1.0 / (1.0 - self.p)  # E[output] = input: kept entries are scaled up
         if isinstance(x, (Value, numbers.Real)):
-            return x * (0.0 if self._rng.random() < self.p else scale)
-        return [xi * (0.0 if self._rng.random() < self.p else scale) for xi in x]
+            return self._drop(x, scale)
+        return [self._drop(xi, scale) for xi in x]
+
+    def _drop(self, x: Any, scale: float) -> Any:
+        """x times 0 (dropped, with probability p) or times scale. For a Value the factor is
+        a random_constant: a compiled step draws it again on every call."""
+        factor = lambda: 0.0 if self._rng.random() < self.p else scale  # noqa: E731
+        return x * random_constant(factor) if isinstance(x, Value) else x * factor()
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd import Value, linear
+from autograd import Value, linear, pick, require, where
 
 __all__ = [
     "mse_loss",
@@ -27,6 +28,23 @@ Loss = Value | list[Value]
 
 REDUCTIONS = ("mean", "sum", "none")
 LOG_CLAMP = -100.0  # binary_cross_entropy clamps each log at -100, as PyTorch does
+
+
+def _least_unclamped(bound: float) -> float:
+    """The least float p with math.log(p) >= bound: x >= it says whether log(x) is clamped."""
+    p = math.exp(bound)
+    while math.log(p) < bound:
+        p = math.nextafter(p, math.inf)
+    while math.log(math.nextafter(p, 0.0)) >= bound:
+        p = math.nextafter(p, 0.0)
+    return p
+
+
+LEAST_UNCLAMPED = _least_unclamped(LOG_CLAMP)
+
+# The checks and choices below that depend on the numbers use autograd's require, where and
+# pick, and Value.detach, so that a loss compiled by autograd.compile makes them again on
+# each call.
 
 
 # ---- input checking and reduction ----------------------------------------------------------
@@ -143,11 +161,14 @@ def l1_loss(input: Scalars, target: Scalars, reduction: str = "mean") -> Loss:
 # ---- binary classification -----------------------------------------------------------------
 
 
+def _in_unit_interval(x: Any) -> Any:
+    return (0.0 <= x) & (x <= 1.0)  # False for NaN; elementwise on arrays too
+
+
 def _check_unit_interval(values: list[Value | float], name: str, where: str) -> None:
-    for i, v in enumerate(values):
-        x = float(v)
-        if not 0.0 <= x <= 1.0:  # also catches NaN
-            raise ValueError(f"{where}: {name}[{i}] = {x!r} is outside [0, 1]")
+    require(values, _in_unit_interval, lambda i, x: (
+        f"{where}: {name}[{i}] = {x!r} is outside [0, 1]"
+    ))
 
 
 def _clamped_log(x: Value) -> Value | float:
@@ -155,9 +176,7 @@ def _clamped_log(x: Value) -> Value | float:
 
     Where the clamp bites, the result is the constant -100, whose gradient is 0.
     """
-    if x.data > 0 and math.log(x.data) >= LOG_CLAMP:
-        return x.log()
-    return LOG_CLAMP
+    return where(x >= LEAST_UNCLAMPED, x.log, LOG_CLAMP)
 
 
 def binary_cross_entropy(input: Scalars, target: Scalars, reduction: str = "mean") -> Loss:
@@ -218,14 +237,17 @@ def binary_cross_entropy_with_logits(
     _check_reduction(reduction, where)
     xs, ts = _pairs(input, target, where)
     _check_unit_interval(ts, "target", where)
-    terms = []
-    for x, t in zip(xs, ts):
-        x = _value(x)
-        if x.data >= 0:
-            terms.append((1.0 - t) * x + (-x).softplus())
-        else:
-            terms.append(x.softplus() - t * x)
+    terms = [_logit_term(_value(x), t) for x, t in zip(xs, ts)]
     return _reduce(terms, reduction)
+
+
+def _logit_term(x: Value, t: Value | float) -> Value:
+    """(1 - t) x + softplus(-x) for x >= 0, softplus(x) - t x below: both parts >= 0."""
+    return where(x >= 0, lambda: (1.0 - t) * x + (-x).softplus(), lambda: x.softplus() - t * x)
+
+
+def _is_label(y: Any) -> Any:
+    return (y == 1.0) | (y == -1.0)
 
 
 def hinge_loss(scores: Scalars, targets: Scalars, reduction: str = "mean") -> Loss:
@@ -244,12 +266,9 @@ def hinge_loss(scores: Scalars, targets: Scalars, reduction: str = "mean") -> Lo
     where = "hinge_loss"
     _check_reduction(reduction, where)
     ss, ys = _pairs(scores, targets, where, ("scores", "targets"))
-    for i, y in enumerate(ys):
-        if float(y) not in (-1.0, 1.0):
-            raise ValueError(
-                f"{where}: targets[{i}] = {float(y)!r}; labels must be -1 or +1 "
-                f"(for 0/1 labels pass 2 * y - 1)"
-            )
+    require(ys, _is_label, lambda i, y: (
+        f"{where}: targets[{i}] = {y!r}; labels must be -1 or +1 (for 0/1 labels pass 2 * y - 1)"
+    ))
     terms = [(1.0 - y * _value(s)).relu() for s, y in zip(ss, ys)]
     return _reduce(terms, reduction)
 
@@ -264,6 +283,17 @@ def _logit_row(logits: Any, where: str) -> list[Value | float]:
     return row
 
 
+def _shifted(row: list[Value | float]) -> list[Value]:
+    """z - m for each logit z, with m = max(z) a constant (no gradient): every exp(z - m) <= 1.
+
+    m is ``detach``ed from the max of the row's Values, so a compiled loss finds each call's
+    max again.
+    """
+    values = [_value(z) for z in row]
+    minus_max = (-functools.reduce(Value.max, values)).detach()
+    return [z + minus_max for z in values]
+
+
 def log_softmax(logits: Scalars) -> list[Value]:
     """log softmax(z)_i = z_i - m - log(sum_j exp(z_j - m)), with m = max(z) (log-sum-exp).
 
@@ -273,9 +303,7 @@ def log_softmax(logits: Scalars) -> list[Value]:
     >>> [round(v.data, 4) for v in log_softmax([1000.0, 0.0, -1000.0])]
     [0.0, -1000.0, -2000.0]
     """
-    row = _logit_row(logits, "log_softmax")
-    m = max(float(z) for z in row)
-    shifted = [_value(z) - m for z in row]
+    shifted = _shifted(_logit_row(logits, "log_softmax"))
     log_total = _total([z.exp() for z in shifted]).log()  # the sum is >= 1: log is safe
     return [z - log_total for z in shifted]
 
@@ -288,14 +316,17 @@ def softmax(logits: Scalars) -> list[Value]:
     >>> [v.data for v in softmax([1000.0, -1000.0])]
     [1.0, 0.0]
     """
-    row = _logit_row(logits, "softmax")
-    m = max(float(z) for z in row)
-    exps = [(_value(z) - m).exp() for z in row]
+    exps = [z.exp() for z in _shifted(_logit_row(logits, "softmax"))]
     inv_total = _total(exps) ** -1  # one reciprocal shared by every class
     return [e * inv_total for e in exps]
 
 
-def _class_index(target: Any, n_classes: int, where: str) -> int:
+def _class_index(target: Any, n_classes: int, where: str) -> int | Value:
+    if isinstance(target, Value):  # (as a compiled loss sees its targets) checked on each call
+        require([target], lambda t: (t % 1 == 0) & (t >= 0) & (t < n_classes), lambda i, t: (
+            f"{where} = {t!r} is not a class index: an int in [0, {n_classes})"
+        ))
+        return target
     if isinstance(target, bool) or not isinstance(target, numbers.Real):
         raise TypeError(
             f"{where} must be an int class index, got {type(target).__name__} {target!r:.60}"
@@ -308,12 +339,11 @@ def _class_index(target: Any, n_classes: int, where: str) -> int:
     return index
 
 
-def _one_cross_entropy(logits: list[Value | float], target: int) -> Value:
+def _one_cross_entropy(logits: list[Value | float], target: int | Value) -> Value:
     # -log softmax(z)_t = log(sum_j exp(z_j - m)) - (z_t - m)
-    m = max(float(z) for z in logits)
-    shifted = [_value(z) - m for z in logits]
+    shifted = _shifted(logits)
     log_total = _total([z.exp() for z in shifted]).log()
-    return log_total - shifted[target]
+    return log_total - pick(shifted, target)
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Loss:

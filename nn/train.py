@@ -33,6 +33,7 @@ from autograd import Value, no_grad
 from . import losses, optim
 from .callbacks import Callback, EarlyStopping, History
 from .data import batches
+from .fit_step import forward_backward
 from .init import make_rng
 from .layers import Layer, Neuron
 from .module import Module
@@ -503,6 +504,7 @@ def fit(
     val_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
     metrics: Sequence[Any] = ("accuracy",), callbacks: Sequence[Any] = (),
     progress: bool | None = None, seed: Any = None, track_grad_flow: bool = False,
+    compile: bool = False,  # noqa: A002  (the issue's name: fit(..., compile=True))
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every epoch.
 
@@ -526,6 +528,7 @@ def fit(
       False hides it.
     - ``track_grad_flow``: record per layer mean |grad|, mean |weight| and the fraction of
       dead ReLUs (never positive during the epoch) in ``record["grad_flow"]``.
+    - ``compile``: forward and backward as numpy array programs (``autograd.compile``).
 
     A ``GradientFlowWarning`` is issued once per layer when its gradient norm falls below
     1e-6 or rises above 1e3 times the output layer's, or is exactly 0 (dead units). Training
@@ -541,7 +544,7 @@ def fit(
     """
     _check_fit_arguments(model, X, y, epochs, batch_size, l2, clip_grad_norm, val_data)
     run = _Training(model, loss, metrics, optimizer, lr, scheduler, l2, clip_grad_norm, val_data,
-                    track_grad_flow)
+                    track_grad_flow, compile)
     cbs = _checked_callbacks(callbacks)
     rng = make_rng(seed)
     history = History()
@@ -613,7 +616,7 @@ class _Training:
 
     def __init__(self, model: Module, loss: Any, metrics: Any, optimizer: Any, lr: float | None,
                  scheduler: Any, l2: float, clip: float | None, val_data: Any,
-                 track_grad_flow: bool) -> None:
+                 track_grad_flow: bool, compiled: bool = False) -> None:
         """Check the loss and the metrics, then build the optimiser and the schedule, in the
         order fit reports the first bad argument."""
         self.model, self.params = model, model.parameters()
@@ -624,6 +627,9 @@ class _Training:
         self.sched = _fit_scheduler(scheduler, self.opt)
         self.l2, self.clip, self.val_data = l2, clip, val_data
         self.meter = _FlowMeter(model, track_grad_flow)
+        self.forward_backward = forward_backward(  # (fit_step.py: scalar engine or compiled)
+            model, self.params, lambda out, y: _compute_loss(self.loss_name, self.loss_fn, out, y),
+            l2, compiled, track_grad_flow)
 
     def step(self, Xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, list[Any], float]:  # noqa: N803
         """One optimisation step; returns (loss, predictions as floats, gradient norm).
@@ -634,11 +640,7 @@ class _Training:
         self.opt.zero_grad()
         for p in self.params:  # also parameters the optimizer does not update: grad_norm is right
             p.grad = 0.0
-        preds = [self.model(x) for x in Xb]
-        loss = _compute_loss(self.loss_name, self.loss_fn, preds, yb)
-        if self.l2:
-            loss = loss + losses.l2_penalty(self.params, self.l2)
-        loss.backward()
+        value, preds = self.forward_backward(Xb, yb)
         if self.clip is not None:
             norm = optim.clip_grad_norm_(self.params, self.clip)  # the norm before clipping
         else:
@@ -647,7 +649,7 @@ class _Training:
         self.meter.after_backward()
         with no_grad():
             self.opt.step()
-        return loss.data, [_as_floats(p) for p in preds], norm
+        return value, [_as_floats(p) for p in preds], norm
 
     def epoch(self, epoch: int, batch_list: Any) -> dict[str, Any]:
         """A step on each batch, then the epoch's record (see History) and a schedule step."""

@@ -28,7 +28,7 @@ DOCUMENTED_MODULES = ["autograd", "nn", "nn.data", "nn.init", "nn.losses", "nn.o
 THIRD_PARTY = {"matplotlib", "numpy", "IPython", "distributed", "dask", "torch"}
 
 # In notebooks/README.md but written on other branches of issue 18: drop a name once it lands.
-ELSEWHERE = {"10_from_scalars_to_tensors"}
+ELSEWHERE: set[str] = set()
 # Notebooks whose exercises are being added on another branch (issue 18): empty it once they land.
 EXERCISES_ELSEWHERE: set[str] = set()
 

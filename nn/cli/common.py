@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 PROG = "chainrule"
@@ -99,3 +100,16 @@ def have_dot() -> bool:
     from autograd import graph
 
     return graph.find_dot() is not None
+
+
+def compiled_steps(args: object) -> bool:
+    """Whether demo and train compile their training steps (autograd.compile): yes unless
+    --no-compile, --grad-flow (which counts ReLUs number by number) or numpy is missing.
+
+    >>> import argparse
+    >>> compiled_steps(argparse.Namespace(no_compile=True))
+    False
+    """
+    if getattr(args, "no_compile", False) or getattr(args, "grad_flow", False):
+        return False
+    return importlib.util.find_spec("numpy") is not None

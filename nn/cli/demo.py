@@ -11,7 +11,7 @@ from ..layers import MLP
 from ..losses import l2_penalty
 from ..plot import plot_decision_boundary, plot_history
 from ..train import evaluate, fit
-from .common import PROG, percent, require_matplotlib, require_tqdm
+from .common import PROG, compiled_steps, percent, require_matplotlib, require_tqdm
 from .output import Output, write_summary
 from .pictures import neuron_pictures
 
@@ -30,7 +30,9 @@ seed) and writes to --out (./chainrule-out/):
                          and backward pass in a browser (no network needed)
   summary.json           config, seed, final metrics and history, wall time, versions
 
-Takes a few seconds. The same --seed gives the same metrics. Needs matplotlib (and tqdm for
+Takes a few seconds; each training step runs as numpy array programs (autograd.compile)
+when numpy is installed, --no-compile runs it on the scalar engine: the same numbers, about
+30 times slower. The same --seed gives the same metrics. Needs matplotlib (and tqdm for
 the progress bar): pip install "chainrule[plot,progress]". Without Graphviz's dot program the
 rest is still written, neuron.svg and explorer.html are skipped with a warning, and
 neuron.dot (the DOT text) is written instead.
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     history = fit(
         model, X, y, loss="hinge", optimizer=opt, scheduler=sched, epochs=epochs, l2=ALPHA,
-        progress=not args.no_progress, seed=seed,
+        progress=not args.no_progress, seed=seed, compile=compiled_steps(args),
     )
     train_time = time.perf_counter() - t0
     metrics = _final_metrics(model, X, y, history)

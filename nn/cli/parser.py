@@ -70,6 +70,7 @@ def _add_demo(sub: Any) -> None:
     p.add_argument("--epochs", type=_int_at_least(1), default=100,
                    help="SGD steps on the whole set (default: 100)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-compile", action="store_true", help=NO_COMPILE)
     _finish(p)
 
 
@@ -105,7 +106,13 @@ def _add_train(sub: Any) -> None:
     g.add_argument("--out", default="chainrule-out", metavar="DIR",
                    help="where to write the files (default: ./chainrule-out)")
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    g.add_argument("--no-compile", action="store_true", help=NO_COMPILE)
     _finish(p)
+
+
+NO_COMPILE = ("run each training step on the scalar engine instead of compiling it to numpy "
+              "array programs (autograd.compile: the same numbers, much faster; used when "
+              "numpy is installed)")
 
 
 def _add_graph(sub: Any) -> None:

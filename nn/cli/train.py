@@ -14,7 +14,7 @@ from ..layers import MLP
 from ..module import load_model, read_model_file
 from ..plot import plot_gradient_flow, plot_history
 from ..train import EarlyStopping, evaluate, fit, make_optimizer, make_scheduler
-from .common import PROG, CLIError, percent, require_matplotlib, require_tqdm
+from .common import PROG, CLIError, compiled_steps, percent, require_matplotlib, require_tqdm
 from .datasets import (
     DATASETS,
     Dataset,
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         model, X_tr, y_tr, loss=loss, optimizer=opt, epochs=args.epochs,
         batch_size=args.batch_size, scheduler=sched, clip_grad_norm=args.clip_grad_norm,
         l2=args.l2, val_data=val, callbacks=callbacks, progress=not args.no_progress,
-        seed=args.seed, track_grad_flow=args.grad_flow,
+        seed=args.seed, track_grad_flow=args.grad_flow, compile=compiled_steps(args),
     )
     train_time = time.perf_counter() - t0
     metrics = _final_metrics(model, loss, (X_tr, y_tr), val, history, train_time)
