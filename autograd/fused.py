@@ -7,12 +7,14 @@ but it keeps its inputs as one tuple, so a neuron with n inputs costs one node, 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from .engine import MANY, RULES, Rule, Scalar, Value, make_node
+from .tracing import active_trace, pick
 
 __all__ = [
     "linear", "matvec", "linear_parts", "softmax", "cross_entropy", "rms_scale", "rmsnorm",
@@ -113,6 +115,19 @@ RULES["linear"] = Rule(
 # ``a`` and again among all the entries: softmax_i = exp(a) / sum_j exp(z_j) with a = z_i. The
 # rule then needs no index: d/da is the entry's own part, d/dz_j the part it has through the
 # sum, and the chain rule adds the two for z_i, as for any input used twice.
+#
+# While autograd.compile traces a function, each of these ops records its definition in
+# primitive ops instead (exp, log, **, linear, a detached max, pick), which the compiler turns
+# into arrays: the same values to rounding, the same gradients.
+
+
+def _minus_max(zs: list[Value]) -> Value:
+    """-max(z) as a constant (no gradient) that a compiled replay finds again each call."""
+    return (-functools.reduce(Value.max, zs)).detach()  # type: ignore[attr-defined]
+
+
+def _total(values: list[Value]) -> Value:
+    return linear(values, [1.0] * len(values))
 
 
 def _as_values(xs: Sequence[Scalar], where: str) -> list[Value]:
@@ -153,6 +168,10 @@ def softmax(logits: Sequence[Scalar]) -> list[Value]:
     [-0.0599, -0.1628, 0.2227]
     """
     zs = _as_values(logits, "softmax")
+    if active_trace() is not None:  # compiled: in primitive ops (see above)
+        exps = [(z + _minus_max(zs)).exp() for z in zs]
+        inverse = _total(exps) ** -1
+        return [e * inverse for e in exps]
     probs = _softmax_floats([z.data for z in zs])
     return [make_node(p, (z, *zs), MANY, "softmax") for z, p in zip(zs, probs)]
 
@@ -162,12 +181,13 @@ def _d_softmax(out: Any, a: Any, *zs: Any) -> tuple[Any, ...]:
     return (out, *[minus_out * s for s in _softmax_of(zs)])  # d/da = s, d/dz_j = -s * s_j
 
 
-def cross_entropy(logits: Sequence[Scalar], target: int) -> Value:
+def cross_entropy(logits: Sequence[Scalar], target: int | Value) -> Value:
     """``-log softmax(z)[target] = log(sum_j exp(z_j)) - z_target`` as ONE node.
 
     The loss of a classifier for one sample, with logits ``z`` and the index of the right
-    class. Its inputs are the target's logit (``a``) and then all the logits; the gradient
-    toward logit j is ``softmax(z)_j - [j == target]``.
+    class (an int, or a Value holding one, as a compiled function sees its targets). Its
+    inputs are the target's logit (``a``) and then all the logits; the gradient toward logit
+    j is ``softmax(z)_j - [j == target]``.
 
     >>> z = [Value(1.0), Value(-2.0), Value(0.5)]
     >>> loss = cross_entropy(z, 2); round(loss.data, 6)
@@ -176,20 +196,27 @@ def cross_entropy(logits: Sequence[Scalar], target: int) -> Value:
     [0.6037, 0.0301, -0.6338]
     """
     zs = _as_values(logits, "cross_entropy")
-    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
-        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r:.60}")
-    target = int(target)
-    if not 0 <= target < len(zs):
-        raise ValueError(
-            f"cross_entropy: target must be a class index in [0, {len(zs)}), got {target!r}"
-        )
+    if not isinstance(target, Value):
+        target = _class_index(target, len(zs))
+    if active_trace() is not None:  # compiled: in primitive ops (see above)
+        shifted = [z + _minus_max(zs) for z in zs]
+        return _total([z.exp() for z in shifted]).log() - pick(shifted, target)
+    a = pick(zs, target)  # the target's logit (a Value target is checked as pick checks it)
     data = [z.data for z in zs]
     top = max(data)
     total = 0.0
     for d in data:
         total += math.exp(d - top)
-    loss = math.log(total) - (data[target] - top)  # log-sum-exp, shifted by the max
-    return make_node(loss, (zs[target], *zs), MANY, "cross_entropy")
+    loss = math.log(total) - (a.data - top)  # log-sum-exp, shifted by the max
+    return make_node(loss, (a, *zs), MANY, "cross_entropy")
+
+
+def _class_index(target: Any, n: int) -> int:
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r:.60}")
+    if not 0 <= target < n:
+        raise ValueError(f"cross_entropy: target must be a class index in [0, {n}), got {target!r}")
+    return int(target)
 
 
 def _d_cross_entropy(out: Any, a: Any, *zs: Any) -> tuple[Any, ...]:
@@ -212,6 +239,8 @@ def rms_scale(xs: Sequence[Scalar], eps: float = 1e-5) -> Value:
     if isinstance(eps, Value) or not (isinstance(eps, (int, float)) and eps >= 0):
         raise ValueError(f"rms_scale: eps must be a number >= 0, got {eps!r}")
     e = Value(eps)  # a constant leaf, like the slope of leaky_relu
+    if active_trace() is not None:  # compiled: in primitive ops (see above)
+        return (linear(values, values) * (1 / len(values)) + e) ** -0.5
     squares = 0.0
     for x in values:
         squares += x.data * x.data

@@ -601,3 +601,55 @@ def test_cli_gpt_help_shows_examples(capsys):
     assert stopped.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "chainrule gpt --load names.json" in out
+
+
+# ---- compiled replay --------------------------------------------------------------------------
+
+
+def test_compiled_gpt_loss_equals_the_interpreted_one_for_names_of_one_length():
+    pytest.importorskip("numpy")
+    from autograd import compile as compile_fn
+
+    model = tiny(seed=8, n_layer=1)
+    step = compile_fn(model.loss)
+    for tokens in ([6, 0, 3, 3, 1, 6], [6, 2, 5, 1, 0, 6], [6, 4, 6]):  # two lengths
+        model.zero_grad()
+        expected = model.loss(tokens)
+        expected.backward()
+        grads = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        assert step(tokens) == pytest.approx(expected.data, rel=1e-12)
+        for p, g in zip(model.parameters(), grads):
+            assert p.grad == pytest.approx(g, rel=1e-9, abs=1e-15)
+
+
+def test_fused_ops_record_primitives_when_compiled_with_the_same_numbers():
+    pytest.importorskip("numpy")
+    from autograd import compile as compile_fn
+
+    w = values(4, seed=21)
+
+    def f(xs, target):
+        z = [wi * x for wi, x in zip(w, xs)]
+        return softmax(z)[1] * 2 + fused_cross_entropy(z, target) + rms_scale(z)
+
+    step = compile_fn(f)
+    for xs, target in (([0.5, -1.0, 2.0, 0.1], 2), ([1.5, 0.3, -0.7, 2.2], 0)):
+        for p in w:
+            p.grad = 0.0
+        expected = f([Value(x) for x in xs], target)
+        expected.backward()
+        grads = [p.grad for p in w]
+        for p in w:
+            p.grad = 0.0
+        assert step(xs, target) == pytest.approx(expected.data, rel=1e-12)
+        assert [p.grad for p in w] == pytest.approx(grads, rel=1e-10)
+
+
+def test_a_value_target_and_a_value_index_pick_as_ints_do():
+    z = values(3, seed=4)
+    assert fused_cross_entropy(z, Value(2.0)).data == fused_cross_entropy(z, 2).data
+    emb = Embedding(4, 3, seed=0)
+    assert emb(Value(3.0)) == emb(3)
+    with pytest.raises(IndexError, match="out of range for 4 values"):
+        emb(Value(4.0))

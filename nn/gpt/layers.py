@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from autograd import Value, matvec, rmsnorm, softmax
+from autograd import Value, matvec, pick, rmsnorm, softmax
 
 from ..init import make_rng
 from ..module import Module
@@ -180,10 +180,15 @@ class Embedding(Module):
         self.embedding_dim = check_size("Embedding: embedding_dim", embedding_dim)
         self.weight = _gauss(num_embeddings * embedding_dim, std, pick_rng(seed, rng))
         self._rows = _rows(self.weight, embedding_dim)
+        self._columns = [list(column) for column in zip(*self._rows)]
         name_parts(self)
 
-    def forward(self, index: int) -> list[Value]:
-        """Row ``index`` of the table (a new list of the parameter Values)."""
+    def forward(self, index: int | Value) -> list[Value]:
+        """Row ``index`` of the table (a new list of the parameter Values). ``index`` may be a
+        Value holding an int, as a compiled function sees its tokens: each entry of the row is
+        then ``pick(column, index)``, which a compiled replay picks again for each call."""
+        if isinstance(index, Value):
+            return [pick(column, index) for column in self._columns]
         if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError(f"Embedding {self.name!r}: index must be an int, got {index!r:.40}")
         if not 0 <= index < self.num_embeddings:

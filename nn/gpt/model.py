@@ -79,6 +79,8 @@ class GPT(Module):
     - ``model(tokens)``: the logits at every position; ``model.step(token, cache)``: one.
     - ``model.generate(seed=...)``: sample a sequence; ``GPT.from_microgpt(weights)`` and
       ``model.to_microgpt()``: microgpt's weight layout.
+    - ``autograd.compile(model.loss)``: the loss replayed as array programs; the tokens are
+      its arguments (Values holding ints, picked), so one trace serves every name of a length.
 
     >>> model = GPT(vocab_size=5, n_embd=8, n_head=2, seed=0)
     >>> loss = model.loss([4, 0, 1, 4])
@@ -184,7 +186,9 @@ class GPT(Module):
             )
         if len(tokens) < least:
             raise ValueError(f"{where}: needs at least {least} tokens, got {len(tokens)}")
-        for t in tokens:
+        for t in tokens:  # (a Value, as compile passes tokens, is checked where it is picked)
+            if isinstance(t, Value):
+                continue
             if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.vocab_size:
                 raise ValueError(f"{where}: {t!r} is not a token id (0 .. {self.vocab_size - 1})")
         return list(tokens)
