@@ -32,6 +32,7 @@ bench: $(VENV)/.test
 	$(BIN)/pip install --quiet micrograd==0.1.0 pyinstrument
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/moons.py
+	$(BIN)/python benchmarks/gpt.py
 
 notebooks: $(VENV)/.test
 	$(BIN)/jupyter notebook notebooks/

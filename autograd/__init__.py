@@ -13,7 +13,7 @@ from .compile import CompiledFunction, compile
 from .engine import RULES, Value, topological_order
 from .explore import Explorer, explore
 from .functional import elementwise_grad, grad, gradients, hessian, jacobian, value_and_grad
-from .fused import linear
+from .fused import cross_entropy, linear, matvec, rms_scale, rmsnorm, softmax
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import (
     DotNotFoundError,
@@ -31,6 +31,11 @@ __all__ = [
     "Value",
     "RULES",
     "linear",
+    "matvec",
+    "softmax",
+    "cross_entropy",
+    "rms_scale",
+    "rmsnorm",
     "RemovableHandle",
     "topological_order",
     "no_grad",

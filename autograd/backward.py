@@ -26,6 +26,10 @@ Where the time goes, and what this file does about it:
   they are met. 1.35x (chain) to 1.6x (sum) faster than a set and a zeroing pass.
 - The chain rule adds straight into ``.grad`` (no dict), with the rules of ``+`` and ``*``
   written out and nodes of one and two inputs unrolled: 1.7x faster than a zip loop.
+- ``linear``'s rule is written out too, in the rule's order (every w, then every x, then b),
+  so the grads are the reference path's bit for bit: on ``nn.GPT``'s graph of one name
+  (45,000 inputs of ``linear`` nodes, most of the graph) the chain rule runs 1.5x faster
+  than through ``RULES`` (65M -> 43M instructions, callgrind; benchmarks/gpt.py).
 - Leaves accumulate across calls: their earlier grads are held aside (``held``) during the
   pass and added back at the end, or put back if the pass is interrupted.
 
@@ -227,6 +231,13 @@ def _chain_rule(order: list[Value]) -> None:
             if b is None:
                 (da,) = rules[op].derivative(node.data, a.data)
                 a.grad += da * g
+            elif op == "linear":  # its rule written out too: d/dw_j = x_j, d/dx_j = w_j, d/db = 1
+                xs = a[len(a) >> 1 : -1]  # a: w0..wn-1, x0..xn-1, b (zip(a, xs) pairs w_j, x_j)
+                for w, x in zip(a, xs):  # in the rule's order: every w, then every x, then b
+                    w.grad += x.data * g
+                for w, x in zip(a, xs):
+                    x.grad += w.data * g
+                a[-1].grad += g
             elif b is MANY:
                 locals_ = rules[op].derivative(node.data, *[v.data for v in a])
                 for v, local in zip(a, locals_):

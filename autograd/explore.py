@@ -13,7 +13,7 @@ from typing import Any
 
 from .engine import RULES, Value, topological_order
 from .formatting import format_number
-from .fused import linear_parts
+from .fused import describe_inputs, linear_parts
 from .steps import grads_set_aside, local_derivatives
 
 __all__ = ["explore", "Explorer", "local_derivative_formulas"]
@@ -55,6 +55,9 @@ def _op_parts(node: Value) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
     k = len(node.inputs)
     if node.op == "linear":
         return _linear_parts(len(linear_parts(node.inputs)[0]))
+    many = describe_inputs(node.op, k)  # softmax, cross_entropy, rms_scale: a whole vector in
+    if many is not None:
+        return many
     rule = RULES.get(node.op)
     if rule is not None and rule.derivative is not None:
         letters, template = _rule_parts(rule.written)
@@ -250,7 +253,7 @@ def explore(
 # ---- what the page replays ----------------------------------------------------------------------
 
 
-_INFIX = ("+", "*", "**", "pow", "linear")
+_INFIX = ("+", "*", "**", "pow", "linear", "softmax", "cross_entropy", "rms_scale")
 
 
 def _display_names(order: list[Value]) -> list[str]:

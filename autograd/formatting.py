@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .fused import linear_parts
+from .fused import describe_inputs, linear_parts
 
 __all__ = ["format_number", "input_name"]
 
@@ -38,14 +38,18 @@ def format_number(v: Any) -> str:
 
 
 def input_name(node: Any, slot: int) -> str:
-    """How input ``slot`` enters its op: 'w2', 'x2' or 'b' for ``linear``, else ''.
+    """How input ``slot`` enters its op: 'w2', 'x2' or 'b' for ``linear``; 'a', 'z0', ... for
+    ``softmax`` and ``cross_entropy``; 'x0', ..., 'eps' for ``rms_scale``; else ''.
 
-    >>> from autograd import Value, linear
+    >>> from autograd import Value, linear, softmax
     >>> y = linear([Value(1.0)], [Value(2.0)], 0.5)
     >>> [input_name(y, i) for i in range(3)], input_name(Value(1.0) * 2, 0)
     (['w0', 'x0', 'b'], '')
+    >>> p = softmax([1.0, 2.0])[1]; [input_name(p, i) for i in range(3)]
+    ['a', 'z0', 'z1']
     """
     if node.op != "linear":
-        return ""
+        view = describe_inputs(node.op, len(node.inputs))
+        return view[0][slot] if view is not None else ""
     ws, xs, _ = linear_parts(range(len(node.inputs)))  # the positions of w's, x's and b
     return f"w{slot}" if slot in ws else f"x{slot - len(ws)}" if slot in xs else "b"

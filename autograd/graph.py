@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .boxes import Box, collapse_boxes, consumers, data_leaves
 from .engine import Value, topological_order
 from .formatting import format_number, input_name
-from .fused import linear_parts
 from .palette import HIGHLIGHT, ROLE_COLORS, GradScale, role_legend
 from .render import PICTURE_FORMATS, DotNotFoundError, computation_graph, find_dot, write_picture
 from .steps import BackwardStep, backward_steps, local_derivatives
@@ -32,24 +31,6 @@ __all__ = [
 # ---- roles and names -----------------------------------------------------------------------
 
 
-def _data_leaves(order: list[Value], params: set[Value]) -> set[Value]:
-    """Unlabeled leaves that are data, not constants: the x's of a ``linear`` node, and
-    leaves multiplied by a parameter (``w * x`` in micrograd's unfused neuron)."""
-    found: set[Value] = set()
-    for node in order:
-        if node.op == "linear":
-            for x in linear_parts(node.inputs)[1]:
-                if x.is_leaf:
-                    found.add(x)
-        elif node.op == "*" and len(node.inputs) == 2:
-            a, b = node.inputs
-            if a in params and not b.inputs:
-                found.add(b)
-            elif b in params and not a.inputs:
-                found.add(a)
-    return found
-
-
 def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, str]:
     """Each node's role: output, parameter, input, constant or (for op results) interior.
 
@@ -58,7 +39,7 @@ def _roles(order: list[Value], root: Value, params: set[Value]) -> dict[Value, s
     2 of ``x * 2``, the exponent of ``x ** 2``, the -1 of ``-x``) other than data; every other
     leaf is an input.
     """
-    data = _data_leaves(order, params)
+    data = data_leaves(order, params)
     roles: dict[Value, str] = {}
     for node in order:
         if node is root:
@@ -95,152 +76,6 @@ def _escape_record(text: str) -> str:
     return "".join(out)
 
 
-# ---- collapsing nn modules into boxes -------------------------------------------------------
-
-
-class _Box:
-    """A group of nodes drawn as one box: the graph of one Neuron call (or of one Layer call)."""
-
-    def __init__(self, name: str, kind: str, outputs: list[Value], members: set[Value]) -> None:
-        self.name, self.kind, self.outputs, self.members = name, kind, outputs, members
-        self.nparams = 0
-
-
-def _natural_key(name: str) -> list[tuple[int, Any]]:
-    # "layers.10" after "layers.9": numbers compare as numbers
-    return [(0, int(p)) if p.isdigit() else (1, p) for p in name.split(".")]
-
-
-def _consumers(order: list[Value]) -> dict[Value, list[Value]]:
-    users: dict[Value, list[Value]] = {node: [] for node in order}
-    for node in order:
-        for child in node.inputs:
-            users[child].append(node)
-    return users
-
-
-def _neuron_boxes(order: list[Value], model: Any) -> list[_Box]:
-    """One box per Value labelled with a module's qualified name (a Neuron's output).
-
-    Members: walk back from that output through interior nodes, stopping at other boxes'
-    outputs; of the leaves reached, the module's parameters and the constants used only
-    inside are absorbed, while data (leaves entering a ``linear`` as an x, labelled leaves,
-    leaves used elsewhere too) stays outside as the box's inputs.
-    """
-    modules = {name: m for name, m in _named_modules(model, order).items() if name}
-    outputs = [node for node in order if node.label in modules and node.inputs]
-    is_output = set(outputs)
-    data = _data_leaves(order, set(model.parameters()))
-    users = _consumers(order)
-    boxes = []
-    for out in outputs:
-        module = modules[out.label]
-        params = set(module.parameters())
-        interior = {out}
-        stack = [out]
-        leaves = set()
-        while stack:
-            node = stack.pop()
-            for child in node.inputs:
-                if child in is_output or child in interior:
-                    continue
-                if child.inputs:
-                    interior.add(child)
-                    stack.append(child)
-                else:
-                    leaves.add(child)
-        members = set(interior)
-        for leaf in leaves:
-            inside_only = all(u in interior for u in users[leaf])
-            # absorb the module's parameters and its constants; data and named inputs stay out
-            constant = not leaf.label and leaf not in data
-            if leaf in params or (inside_only and constant):
-                members.add(leaf)
-        box = _Box(out.label, type(module).__name__, [out], members)
-        box.nparams = len(params)
-        boxes.append(box)
-    return boxes
-
-
-def _layer_name(name: str, names: Iterable[str]) -> str:
-    """The module a neuron belongs to: its deepest named ancestor ("" for the model itself).
-
-    Lists of modules are not modules, so for ``layers.0.neurons.3`` this is ``layers.0``.
-    """
-    best = ""
-    for other in names:
-        if other and name.startswith(other + ".") and len(other) > len(best):
-            best = other
-    return best
-
-
-def _named_modules(model: Any, order: list[Value]) -> dict[str, Any]:
-    """``model.named_modules()`` as a dict, named the way the graph's labels name them."""
-    if not hasattr(model, "named_modules"):
-        raise TypeError(
-            f"draw_dot: collapse= needs a module with named_modules() (an nn.Module), "
-            f"got {type(model).__name__}"
-        )
-    labels = {node.label for node in order if node.inputs and node.label}
-    best = dict(model.named_modules())
-    # a module built inside another (a Layer of an MLP) may label its outputs with its
-    # qualified name: try that name as the prefix too, and keep whichever names match
-    prefix = getattr(model, "name", "")
-    if prefix and isinstance(prefix, str):
-        prefixed = dict(model.named_modules(prefix))
-        if len(labels.intersection(prefixed)) > len(labels.intersection(best)):
-            best = prefixed
-    return best
-
-
-def _layer_boxes(order: list[Value], model: Any) -> list[_Box]:
-    """Neuron boxes merged per layer call: same layer, sharing an input or a consumer."""
-    neurons = _neuron_boxes(order, model)
-    modules = _named_modules(model, order)
-    neuron_names = {b.name for b in neurons}
-    layer_names = [n for n in modules if n not in neuron_names]
-    users = _consumers(order)
-    # union-find over neuron boxes: same layer and (a shared input or a shared consumer)
-    parent = list(range(len(neurons)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    layer_of = [_layer_name(b.name, layer_names) for b in neurons]
-    seen_at: dict[tuple[str, Value], int] = {}
-    for i, box in enumerate(neurons):
-        touching: set[Value] = set()
-        for node in box.members:
-            for child in node.inputs:
-                if child not in box.members:
-                    touching.add(child)  # an input of the box
-        for out in box.outputs:
-            touching.update(users[out])  # a consumer of the box
-        for node in touching:
-            key = (layer_of[i], node)
-            if key in seen_at:
-                parent[find(i)] = find(seen_at[key])
-            else:
-                seen_at[key] = i
-    groups: dict[int, list[int]] = {}
-    for i in range(len(neurons)):
-        groups.setdefault(find(i), []).append(i)
-    boxes = []
-    for idx in groups.values():
-        name = layer_of[idx[0]]
-        module = modules.get(name, model)
-        outputs = [out for i in idx for out in neurons[i].outputs]
-        members = set().union(*(neurons[i].members for i in idx))
-        kind = type(module).__name__
-        box = _Box(name or kind, kind, outputs, members)
-        box.nparams = len(list(module.parameters()))
-        boxes.append(box)
-    return boxes
-
-
 # ---- draw_dot -------------------------------------------------------------------------------
 
 
@@ -270,7 +105,9 @@ def draw_dot(
     - ``color_by="grad"``: fill by |grad| on a log scale (viridis: dark = small, yellow =
       large), with a legend: vanishing gradients show up as dark boxes.
     - ``collapse=model``: draw each Neuron call as one box (its name, output data and grad,
-      parameter count); ``collapse_level="layer"`` draws one box per Layer call instead.
+      parameter count); ``collapse_level="layer"`` draws one box per Layer call instead, and
+      ``collapse_level="module"`` one box per module whose name labels results, all its calls
+      together (a GPT's ``embed``, ``layers.0.attn``, ``layers.0.mlp``, ``lm_head``).
     - ``highlight=step``: a ``BackwardStep`` (from ``backward_steps``), or ``(node, input)``,
       draws that edge in red with ``local x upstream = contribution``; a Value outlines it.
       With a step of ``backward_steps(root)``, the grads backward has not reached yet are
@@ -294,7 +131,7 @@ def draw_dot(
     rankdir, show_data, fmt = _micrograd_options(rankdir, show_data, fmt, format)
     _check_draw_options(root, rankdir, color_by, collapse_level, max_nodes)
     order = topological_order(root)
-    boxes, owner = _collapse(order, collapse, collapse_level)
+    boxes, owner = collapse_boxes(order, collapse, collapse_level)
     shown = [node for node in order if node not in owner]
     count = len(shown) + len(boxes)
     _check_size(count, max_nodes, collapse, collapse_level)
@@ -346,9 +183,10 @@ def _check_draw_options(
         raise ValueError(f"draw_dot: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
     if color_by not in (None, "role", "grad"):
         raise ValueError(f"draw_dot: color_by must be None, 'role' or 'grad', got {color_by!r}")
-    if collapse_level not in ("neuron", "layer"):
+    if collapse_level not in ("neuron", "layer", "module"):
         raise ValueError(
-            f"draw_dot: collapse_level must be 'neuron' or 'layer', got {collapse_level!r}"
+            "draw_dot: collapse_level must be 'neuron', 'layer' or 'module', "
+            f"got {collapse_level!r}"
         )
     if not (isinstance(max_nodes, int) and max_nodes > 0):
         raise ValueError(f"draw_dot: max_nodes must be a positive int, got {max_nodes!r}")
@@ -369,23 +207,7 @@ def _check_size(count: int, max_nodes: int, collapse: Any, collapse_level: str) 
     )
 
 
-def _collapse(
-    order: list[Value], collapse: Any, collapse_level: str
-) -> tuple[list[_Box], dict[Value, _Box]]:
-    """The boxes drawn in place of modules (none without ``collapse``), top to bottom in name
-    order, and the box each hidden Value is drawn in (the first box that claims it)."""
-    boxes: list[_Box] = []
-    if collapse is not None:
-        level_boxes = _layer_boxes if collapse_level == "layer" else _neuron_boxes
-        boxes = sorted(level_boxes(order, collapse), key=lambda box: _natural_key(box.name))
-    owner: dict[Value, _Box] = {}
-    for box in boxes:
-        for node in box.members:
-            owner.setdefault(node, box)
-    return boxes, owner
-
-
-def _dot_names(order: list[Value], boxes: list[_Box], owner: dict[Value, _Box]) -> dict[Value, str]:
+def _dot_names(order: list[Value], boxes: list[Box], owner: dict[Value, Box]) -> dict[Value, str]:
     """Each Value's node in the DOT text: ``v{i}`` for the i-th Value of ``order`` (its op oval is
     ``v{i}op``; explore finds the Values by these names), or its box's ``g{k}``."""
     box_names = {id(box): f"g{k}" for k, box in enumerate(boxes)}
@@ -496,18 +318,38 @@ def _grey_grad_record(fields: list[str], attrs: dict[str, str]) -> str:
 
 def _draw_op(canvas: _Canvas, node: Value) -> None:
     """The op's oval, an edge from it to its result, and an edge into it from each input (the
-    edges into ``linear`` say w0.., x0.., b); the highlighted edge gets its chain-rule numbers."""
+    edges into ``linear`` say w0.., x0.., b, those into the other ops of many inputs name their
+    slots too); the highlighted edge gets its chain-rule numbers."""
     graph, op = canvas.graph, canvas.names[node] + "op"
     graph.node(op, label=node.op, shape="oval", margin="0.05,0.02", height="0.3")
     graph.edge(op, canvas.names[node])
+    from_box = _inputs_per_box(node, canvas.names)
     for slot, child in enumerate(node.inputs):
-        edge = {"label": input_name(node, slot)} if node.op == "linear" else {}
+        source = canvas.names[child]
+        name = input_name(node, slot)  # w0.., x0.., b of linear; a, z0.. of softmax; ...
+        edge = {"label": name} if name else {}
+        if source in from_box:  # several inputs from one box: one edge, saying how many
+            if from_box[source] == 0:
+                continue
+            edge = {"label": f"{from_box[source]} inputs"}
+            from_box[source] = 0
         if canvas.mark.is_edge(node, child, slot):
             edge = _highlight_edge(node, slot, canvas.mark.step)
-        graph.edge(canvas.names[child], op, **edge)
+        graph.edge(source, op, **edge)
 
 
-def _draw_box(canvas: _Canvas, box: _Box, name: str, position: dict[Value, int]) -> None:
+def _inputs_per_box(node: Value, names: dict[Value, str]) -> dict[str, int]:
+    """How many inputs of ``node`` come from each box that gives it more than one Value."""
+    values: dict[str, set[Value]] = {}
+    slots: dict[str, int] = {}
+    for child in node.inputs:
+        source = names[child]
+        values.setdefault(source, set()).add(child)
+        slots[source] = slots.get(source, 0) + 1
+    return {source: slots[source] for source, vs in values.items() if len(vs) > 1}
+
+
+def _draw_box(canvas: _Canvas, box: Box, name: str, position: dict[Value, int]) -> None:
     """A collapsed module: one rounded record (its name, kind and parameter count, then its
     output's data and grad, or how many outputs it has), with an edge from each outside input."""
     fields = [_escape_record(box.name), f"{box.kind}, {box.nparams} params"]
@@ -525,7 +367,7 @@ def _draw_box(canvas: _Canvas, box: _Box, name: str, position: dict[Value, int])
 
 
 def _box_inputs(
-    box: _Box, name: str, names: dict[Value, str], position: dict[Value, int]
+    box: Box, name: str, names: dict[Value, str], position: dict[Value, int]
 ) -> list[str]:
     """What feeds a box from outside (Values or other boxes), once each, in topological order."""
     inputs: list[str] = []
@@ -720,7 +562,7 @@ def tree_text(
     _check_root(root, "tree_text")
     order = topological_order(root)
     roles = _roles(order, root, set())  # no params known: a leaf is labelled, data or const
-    uses = _consumers(order)
+    uses = consumers(order)
     shared: dict[Value, int] = {}  # node -> its #k mark, given at first appearance
     lines: list[str] = []
     # iterative depth-first walk (a million-node chain must not hit the recursion limit)

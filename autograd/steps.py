@@ -62,7 +62,8 @@ class BackwardStep:
     def __str__(self) -> str:
         into = self.input.label or ("const" if self.input.is_leaf else f"[{self.input.op}]")
         frm = self.node.label or f"[{self.node.op}]"
-        slot = f" ({input_name(self.node, self.slot)})" if self.node.op == "linear" else ""
+        name = input_name(self.node, self.slot)
+        slot = f" ({name})" if name else ""
         return (
             f"step {self.index}: {into}{slot} <- {frm}: local {format_number(self.local)} "
             f"x upstream {format_number(self.upstream)} = {format_number(self.contribution)}; "

@@ -213,13 +213,12 @@ def _checked_data(trace: Trace) -> property:
     """``Value.data`` while tracing: the autograd package reads freely (its ops compute the
     values); other code may read constants, and raises on anything that is data."""
     trusted, frame = _trusted_files(), sys._getframe
-    from . import engine, fused  # (the modules whose ops read most: checked first)
+    from . import engine  # (the module whose ops read most: checked first; fused.py, which
+    # imports this module for pick and active_trace, is found among the trusted files)
 
-    def get(v: Value, _get: Callable = _slot_get, _fused: dict = fused.__dict__,
-            _engine: dict = engine.__dict__) -> Any:
+    def get(v: Value, _get: Callable = _slot_get, _engine: dict = engine.__dict__) -> Any:
         caller = frame(1)
-        where = caller.f_globals
-        if where is _fused or where is _engine or caller.f_code.co_filename in trusted:
+        if caller.f_globals is _engine or caller.f_code.co_filename in trusted:
             return _get(v)
         if id(v) in trace.constants:
             return _get(v)

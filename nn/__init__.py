@@ -30,8 +30,10 @@ def _check_autograd() -> None:
 
 _check_autograd()
 
-from . import data, init, losses, optim  # noqa: E402  (after the check: they import autograd)
+# (after the check: these import autograd)
+from . import data, gpt, init, losses, optim, tokenizer  # noqa: E402
 from .callbacks import Callback, EarlyStopping, History  # noqa: E402
+from .gpt import GPT  # noqa: E402
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron  # noqa: E402
 from .module import IncompatibleKeys, Module, load_model  # noqa: E402
 from .train import GradientFlowWarning, evaluate, fit, predict  # noqa: E402
@@ -41,6 +43,7 @@ __all__ = [
     "Neuron",
     "Layer",
     "MLP",
+    "GPT",
     "Dropout",
     "ACTIVATIONS",
     "IncompatibleKeys",
@@ -53,6 +56,8 @@ __all__ = [
     "EarlyStopping",
     "GradientFlowWarning",
     "data",
+    "gpt",
+    "tokenizer",
     "init",
     "losses",
     "optim",

@@ -1,4 +1,5 @@
-"""Toy data sets (moons, circles, spirals, xor, blobs, sine, iris), CSV files, splits and batches.
+"""Toy data sets (moons, circles, spirals, xor, blobs, sine, iris), CSV files, splits and
+batches, and a list of first names for the GPT lesson (``names``).
 
 Every generator returns ``(X, y)``: ``X`` a list of lists of floats (one row per sample), ``y``
 a list of labels (ints ``0..k-1``) or of floats (``make_regression``). Randomness comes from
@@ -35,6 +36,7 @@ __all__ = [
     "make_blobs",
     "make_regression",
     "load_iris",
+    "names",
     "read_csv",
     "IRIS_FEATURE_NAMES",
     "IRIS_TARGET_NAMES",
@@ -281,6 +283,27 @@ def load_iris() -> tuple[Rows, list[int]]:
         X.append([float(v) for v in record[:4]])
         y.append(IRIS_TARGET_NAMES.index(record[4]))
     return X, y
+
+
+def names(seed: Any = None) -> list[str]:
+    """5,163 first names (lower case, a-z), the training data of the GPT lesson.
+
+    Shipped with the package in ``nn/datasets/names.txt``: the 1990 US Census first-name
+    lists (public domain), taken once from the ``names`` package (MIT licence); its source
+    and licence are in ``nn/datasets/NAMES_SOURCE.md``. Nothing is downloaded. In the file's
+    order (sorted), or shuffled with ``seed`` (an int or a ``random.Random``).
+
+    >>> all_names = names()
+    >>> len(all_names), all_names[:3], max(len(n) for n in all_names)
+    (5163, ['aaron', 'abbey', 'abbie'], 11)
+    >>> names(seed=42) == names(seed=42) != all_names
+    True
+    """
+    text = resources.files("nn").joinpath("datasets/names.txt").read_text(encoding="utf-8")
+    found = [line.strip() for line in text.splitlines() if line.strip()]
+    if seed is not None:
+        make_rng(seed).shuffle(found)
+    return found
 
 
 # ---- your own data -----------------------------------------------------------------------------

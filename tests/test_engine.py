@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 
-from autograd import RemovableHandle, Value, gradients, linear
+from autograd import (
+    RemovableHandle,
+    Value,
+    cross_entropy,
+    gradients,
+    linear,
+    rms_scale,
+    rmsnorm,
+    softmax,
+)
 from autograd.engine import topological_order
 
 # every test here runs twice: on engine.py's reference path and on backward.py's fast path
@@ -29,6 +38,7 @@ NONZERO = [p for p in ANY if p[0] != 0.0]
 POSITIVE = [(1e-8,), (1e-3,), (0.7,), (3.0,), (50.0,)]
 PAIRS = [(0.7, -1.3), (-50.0, 1e-8), (50.0, 3.0), (-2.5, -0.4), (0.0, 2.0), (1e-8, -50.0)]
 POSITIVE_BASE = [(0.7, -1.3), (1e-3, 2.0), (3.0, 0.5), (2.0, 50.0), (2.0, -50.0), (50.0, 1.0)]
+TRIPLES = [(0.7, -1.3, 2.0), (-50.0, 1e-8, 50.0), (0.0, 0.0, 0.0), (3.0, 3.0, -2.5)]
 
 
 def _t_softplus(x: Any) -> Any:
@@ -58,6 +68,24 @@ def _t_minimum(x: Any, y: Any) -> Any:
     import torch
 
     return torch.minimum(x, y if isinstance(y, torch.Tensor) else torch.tensor(y))
+
+
+def _t_softmax(*zs: Any) -> Any:
+    import torch
+
+    return torch.softmax(torch.stack([torch.as_tensor(z, dtype=torch.float64) for z in zs]), 0)
+
+
+def _t_cross_entropy(zs: list[Any], target: int) -> Any:
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    logits = torch.stack([torch.as_tensor(z, dtype=torch.float64) for z in zs])
+    return F.cross_entropy(logits[None], torch.tensor([target]))
+
+
+def _t_rms_scale(*xs: Any, eps: float = 1e-5) -> Any:
+    return (sum(x * x for x in xs) / len(xs) + eps) ** -0.5
 
 
 @dataclass
@@ -132,6 +160,37 @@ OPS = [
         lambda w, x: w * x,
     ),
     Op("linear of squares", lambda w, x: linear([w, x], [w, x]), PAIRS, lambda w, x: w * w + x * x),
+    Op(
+        "softmax(x, y, z)[0]",
+        lambda x, y, z: softmax([x, y, z])[0],
+        TRIPLES,
+        lambda x, y, z: _t_softmax(x, y, z)[0],
+    ),
+    Op(
+        "softmax(x, 2)[1] * softmax(x, 2)[0]",
+        lambda x: softmax([x, 2.0])[1] * softmax([x, 2.0])[0],
+        ANY,
+        lambda x: _t_softmax(x, 2.0)[1] * _t_softmax(x, 2.0)[0],
+    ),
+    Op(
+        "cross_entropy(x, y, z; target 1)",
+        lambda x, y, z: cross_entropy([x, y, z], 1),
+        TRIPLES,
+        lambda x, y, z: _t_cross_entropy([x, y, z], 1),
+    ),
+    Op(
+        "cross_entropy(x, 0.5; target 0)",
+        lambda x: cross_entropy([x, 0.5], 0),
+        ANY,
+        lambda x: _t_cross_entropy([x, 0.5], 0),
+    ),
+    Op("rms_scale(x, y)", lambda x, y: rms_scale([x, y]), PAIRS, lambda x, y: _t_rms_scale(x, y)),
+    Op(
+        "rmsnorm(x, y, z)[1]",
+        lambda x, y, z: rmsnorm([x, y, z])[1],
+        TRIPLES,
+        lambda x, y, z: y * _t_rms_scale(x, y, z),
+    ),
 ]
 
 TORCH_CASES = [
@@ -179,7 +238,9 @@ def torch_derivatives(torch: Any, f: Callable[..., Any], point: tuple[float, ...
     hessian = []
     for g in first:
         if g.requires_grad:
-            row = torch.autograd.grad(g, ts, allow_unused=True, materialize_grads=True)
+            row = torch.autograd.grad(
+                g, ts, retain_graph=True, allow_unused=True, materialize_grads=True
+            )  # (retained: the gradients of a vector op share one graph)
             hessian.append([r.item() for r in row])
         else:  # the gradient does not depend on the inputs: the Hessian row is zero
             hessian.append([0.0] * len(ts))
@@ -784,6 +845,36 @@ def test_fast_path_for_add_and_mul_agrees_with_their_rules_bit_for_bit():
             out.backward(upstream)
             da, db = RULES[op](out.data, a.data, b.data)
             assert (a.grad, b.grad) == (da * upstream, db * upstream)
+
+
+def test_fast_path_for_linear_agrees_with_the_reference_bit_for_bit_even_with_shared_inputs():
+    # backward() writes linear's rule out; the grads must be the reference path's floats, also
+    # when one Value fills several slots (as a weight and as an input, at different places)
+    import random
+
+    from autograd import use_fast_path
+    from autograd.modes import fast_path_on
+
+    rng = random.Random(11)
+    was_fast = fast_path_on()
+    try:
+        for _ in range(100):
+            pool = [Value(rng.uniform(-3, 3)) for _ in range(4)]
+            n = rng.randint(1, 6)
+            ws = [rng.choice(pool) for _ in range(n)]
+            xs = [rng.choice(pool) for _ in range(n)]
+            bias = rng.choice([*pool, 0.5])
+            grads = []
+            for fast in (False, True):
+                use_fast_path(fast)
+                for p in pool:
+                    p.grad = 0.0
+                y = linear(ws, xs, bias).tanh() * linear(xs, ws, bias)
+                y.backward(rng.uniform(-2, 2) if not grads else grads[0][0])
+                grads.append([y.grad] + [p.grad for p in pool])
+            assert grads[0][1:] == grads[1][1:]
+    finally:
+        use_fast_path(was_fast)
 
 
 def test_subtracting_a_string_is_a_type_error_in_the_engines_words():

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from _helpers import neuron, shared_and_fused
 
-from autograd import Value, backward_steps, linear
+from autograd import Value, backward_steps, cross_entropy, linear, rms_scale, softmax
 from autograd.explore import Explorer, explore, local_derivative_formulas
 from autograd.graph import find_dot
 
@@ -272,6 +272,33 @@ def test_linear_node_names_weights_inputs_and_bias():
     assert node["expr_values"] == "0.5000 + 2.0000 * 3.0000 + -1.0000 * 4.0000"
 
 
+def test_softmax_node_names_its_own_logit_and_all_logits():
+    z = [Value(1.0, label="z0"), Value(2.0, label="z1")]
+    p = softmax(z)[0]
+    p.label = "p"
+    assert local_derivative_formulas(p) == [
+        "d(exp(a) / sum_j exp(z_j))/da = s",
+        "d(exp(a) / sum_j exp(z_j))/dz0 = -s * softmax(z)_0",
+        "d(exp(a) / sum_j exp(z_j))/dz1 = -s * softmax(z)_1",
+    ]
+    node = page_data(explore(p).html)["nodes"][-1]
+    assert node["expr"] == "exp(a) / (exp(z0) + exp(z1))"
+    assert node["expr_names"] == "exp(z0) / (exp(z0) + exp(z1))"
+
+
+def test_cross_entropy_and_rms_scale_nodes_have_formulas_per_input():
+    x, y = Value(0.5, label="x"), Value(-1.0, label="y")
+    loss = cross_entropy([x, y], 1)
+    assert local_derivative_formulas(loss)[0] == "d(log(sum_j exp(z_j)) - a)/da = -1"
+    assert local_derivative_formulas(loss)[2] == "d(log(sum_j exp(z_j)) - a)/dz1 = softmax(z)_1"
+    r = rms_scale([x, y])
+    assert local_derivative_formulas(r) == [
+        "d((mean_j x_j^2 + eps)^(-1/2))/dx0 = -r^3 * x0 / 2",
+        "d((mean_j x_j^2 + eps)^(-1/2))/dx1 = -r^3 * x1 / 2",
+        "d((mean_j x_j^2 + eps)^(-1/2))/deps = -r^3 / 2",
+    ]
+
+
 @pytest.mark.parametrize(
     "make, formula",
     [
@@ -311,6 +338,9 @@ def test_every_engine_op_has_a_formula_of_its_own():
         "cos": x.cos(),
         "max": x.max(y),
         "linear": linear([x], [y]),
+        "softmax": softmax([x, y])[0],
+        "cross_entropy": cross_entropy([x, y], 1),
+        "rms_scale": rms_scale([x, y]),
     }
     assert set(made) == {name for name, rule in RULES.items() if rule.derivative is not None}
     for op, node in made.items():

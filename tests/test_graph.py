@@ -436,6 +436,22 @@ def test_collapse_a_layer_on_its_own_or_inside_an_mlp():
     assert sum(lb.startswith("{ layers.0.neurons.") for lb in labels) == 3
 
 
+def test_collapse_module_level_draws_each_module_once_for_all_its_calls():
+    model, loss = mlp_and_loss(samples=2)
+    source = draw_dot(loss, collapse=model, collapse_level="module").source
+    boxes = [r["label"] for r in records(source) if "Neuron" in r["label"]]
+    assert len(boxes) == 16 + 16 + 1  # one box per neuron, its two calls together
+    assert sum("| 2 outputs" in b for b in boxes) == 33
+    # a box giving one op several inputs is drawn with one edge that says how many
+    from nn.layers import Layer
+
+    layer = Layer(2, 3, seed=0)
+    total = linear(layer([0.5, -1.0]), [1.0, 2.0, 3.0])
+    collapsed = draw_dot(total, collapse=layer, collapse_level="layer").source
+    into_total = [attrs for tail, head, attrs in edges(collapsed) if tail.startswith("g")]
+    assert into_total == ['label="3 inputs"']
+
+
 def test_collapse_needs_named_modules():
     with pytest.raises(TypeError, match="named_modules"):
         draw_dot(Value(1.0) * 2, collapse=object())

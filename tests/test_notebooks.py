@@ -22,13 +22,13 @@ IDS = [path.stem for path in NOTEBOOKS]
 # nn modules, each limited to its __all__ (and to documented submodules).
 OUR_PACKAGES = {"autograd", "nn"}
 DOCUMENTED_MODULES = ["autograd", "nn", "nn.data", "nn.init", "nn.losses", "nn.optim",
-                      "nn.plot", "nn.search"]
+                      "nn.plot", "nn.search", "nn.gpt", "nn.tokenizer"]
 # besides the standard library: plotting, display, the optional Dask cluster, and PyTorch for
 # the side-by-side notebook (which skips its torch cells with a note when torch is absent)
 THIRD_PARTY = {"matplotlib", "numpy", "IPython", "distributed", "dask", "torch"}
 
 # In notebooks/README.md but written on other branches of issue 18: drop a name once it lands.
-ELSEWHERE = {"09_gpt_from_scalars"}
+ELSEWHERE: set[str] = set()
 # Notebooks whose exercises are being added on another branch (issue 18): empty it once they land.
 EXERCISES_ELSEWHERE: set[str] = set()
 

@@ -12,7 +12,7 @@ without touching this file:
 - ``sh``: each line is a command. ``make TARGET`` is checked with ``make -n`` (a dry run: the
   real targets create a virtualenv). ``chainrule ...`` is parsed exactly as written by the
   command's own parser (every flag and value checked, a --help-level dry run), then run with
-  short settings (--epochs 2, 30 samples, 2 folds, one process, hidden layer 4) in a
+  short settings (--epochs 2, 30 samples, 2 folds, one process, hidden layer 4, 2 GPT steps) in a
   temporary folder, where a small points.csv stands for the user's CSV. The demo line the
   README quotes ("It prints `final: ...`") comes from a full ``chainrule demo`` run (slow).
 - ``text``: not code (the layout); any other untagged block must be an expected output.
@@ -127,7 +127,8 @@ def test_python_block_runs_as_written_and_prints_what_the_readme_says(block, tmp
 
 # ---- shell blocks ---------------------------------------------------------------------------
 
-SHORT = {"--epochs": "2", "--samples": "30", "--cv": "2", "--jobs": "1", "--hidden": "4"}
+SHORT = {"--epochs": "2", "--samples": "30", "--cv": "2", "--jobs": "1", "--hidden": "4",
+         "--steps": "2"}
 COMMANDS = [
     shlex.split(line.split(" #")[0])
     for b in SHELL
@@ -142,7 +143,8 @@ def _shortened(argv):
 
     command, args = argv[0], list(argv[1:])
     takes = {"demo": ["--epochs"], "train": ["--epochs", "--samples", "--hidden"],
-             "search": ["--epochs", "--samples", "--cv", "--jobs", "--hidden"]}.get(command, [])
+             "search": ["--epochs", "--samples", "--cv", "--jobs", "--hidden"],
+             "gpt": ["--steps"]}.get(command, [])
     for flag in takes:
         if flag in args:
             args[args.index(flag) + 1] = SHORT[flag]

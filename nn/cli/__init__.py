@@ -1,6 +1,7 @@
-"""The ``chainrule`` command: train, draw and search from a terminal (demo, train, graph, search).
+"""The ``chainrule`` command: train, draw and search from a terminal (demo, train, graph,
+search, gpt).
 
-One file per subcommand (``demo``, ``train``, ``graph``, ``search``: each has ``HELP`` and
+One file per subcommand (``demo``, ``train``, ``graph``, ``search``, ``gpt``: each has ``HELP`` and
 ``run(args)``), the argument parser in ``parser``, and what they share in ``common``,
 ``datasets``, ``output`` and ``pictures``. ``expression`` is the small parser behind
 ``chainrule graph``. Nothing in the library imports this package.

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ..train import LOSSES, OPTIMIZERS, SCHEDULES
-from . import demo, graph, search, train
+from . import demo, gpt, graph, search, train
 from .common import PROG
 from .datasets import DATASETS
 
@@ -15,7 +15,7 @@ _FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``chainrule`` argument parser, with its four subcommands.
+    """The ``chainrule`` argument parser, with its five subcommands.
 
     Each subcommand's namespace carries ``run`` (the function that runs it) and ``subparser``
     (for its usage errors).
@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         "for learning backprop.",
         epilog="examples:\n  chainrule demo\n  chainrule train --dataset spirals --epochs 200\n"
         '  chainrule graph "tanh(x*w + b)" --set x=1 w=-3 b=2 -o graph.svg\n'
-        '  chainrule search --dataset moons --grid "lr=0.1,0.01 hidden=8;16,16"\n\n'
+        '  chainrule search --dataset moons --grid "lr=0.1,0.01 hidden=8;16,16"\n'
+        "  chainrule gpt --steps 1000 --save names.json\n\n"
         "Run chainrule COMMAND --help for each command's options.",
     )
     _add_debug(parser, top=True)
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_graph(sub)
     _add_search(sub)
+    _add_gpt(sub)
     return parser
 
 
@@ -151,6 +153,24 @@ def _add_search(sub: Any) -> None:
     g.add_argument("--save", metavar="MODEL.json",
                    help="refit the best candidate on all the data and save it")
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _finish(p)
+
+
+def _add_gpt(sub: Any) -> None:
+    p = _subcommand(sub, "gpt", "train microgpt's GPT on first names and sample new ones", gpt)
+    p.add_argument("--steps", type=_int_at_least(0), default=None,
+                   help="training steps, one name each (default: 1000; with --load, 0)")
+    p.add_argument("--lr", type=_float_in(0.0, low_open=True), default=0.01,
+                   help="Adam's learning rate, decayed linearly to 0 (default: 0.01)")
+    p.add_argument("--samples", type=_int_at_least(0), default=10,
+                   help="names to sample after training (default: 10)")
+    p.add_argument("--temperature", type=_float_in(0.0, low_open=True), default=0.5,
+                   help="sampling temperature: lower is safer, higher wilder (default: 0.5)")
+    p.add_argument("--seed", type=int, default=42,
+                   help="seed of the names' order, the weights and the samples (default: 42)")
+    p.add_argument("--save", metavar="MODEL.json", help="write the model and its tokenizer")
+    p.add_argument("--load", metavar="MODEL.json", help="start from a model --save wrote")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _finish(p)
 
 
