@@ -237,8 +237,9 @@ class detect_anomaly(_ModeContext):  # noqa: N801
 _PACKAGE_DIR = __file__.rsplit("/", 1)[0]
 
 
-def _user_source_line() -> str:
-    """'file:line: code' of the innermost caller outside the autograd package."""
+def user_line() -> str:
+    """'file:line: code' of the innermost caller outside the autograd package (where a
+    node was made, for detect_anomaly; where a traced Value was read, for compile)."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
@@ -255,7 +256,7 @@ def _mode_node(v: Value) -> Value:
     if not MODES.recording:
         v._a = v._b = None
     if MODES.anomaly and v._op:  # (a constant is not an op's result)
-        where = _user_source_line()
+        where = user_line()
         if not math.isfinite(v.data):
             inputs = ", ".join(repr(c.data) for c in v.inputs) or "(not recorded)"
             raise FloatingPointError(

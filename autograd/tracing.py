@@ -21,7 +21,6 @@ way whether or not a function is being traced, so library code uses them uncondi
 from __future__ import annotations
 
 import numbers
-import os
 import random
 import sys
 from collections.abc import Callable, Iterable
@@ -37,7 +36,6 @@ __all__ = [
 
 DATA_SLOT = Value.__dict__["data"]  # the slot itself: reads through it are never checked
 _slot_get, _slot_set = DATA_SLOT.__get__, DATA_SLOT.__set__
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _ACTIVE: list[Trace | None] = [None]
 
 
@@ -56,23 +54,9 @@ ADVICE = (
 )
 
 
-def user_line() -> str:
-    """'file:line: code' of the innermost caller outside the autograd package."""
-    import linecache
-
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return "<unknown>"
-    filename, lineno = frame.f_code.co_filename, frame.f_lineno
-    code = linecache.getline(filename, lineno).strip()
-    return f"{filename}:{lineno}: {code}" if code else f"{filename}:{lineno}"
-
-
 def refusal(what: str, advice: str = ADVICE) -> TracingError:
     """The error for a construct a compiled replay cannot reproduce, naming the user's line."""
-    return TracingError(f"autograd.compile: {what}, at\n    {user_line()}\n{advice}")
+    return TracingError(f"autograd.compile: {what}, at\n    {modes.user_line()}\n{advice}")
 
 
 class Comparison:
@@ -133,7 +117,7 @@ class Trace:
         """engine.NODE_HOOK's last step while tracing: every new node and constant."""
         if v._op:
             if v._a is None:  # made under no_grad: its number is frozen if it is used
-                self.no_grad_lines[id(v)] = user_line()
+                self.no_grad_lines[id(v)] = modes.user_line()
             self.nodes.append(v)
         else:
             self.constants[id(v)] = v
