@@ -160,15 +160,9 @@ def _live(graph: Graph) -> list[int]:
     (and by the outputs); raise for a refused Value that is used. Also finds the nodes a
     gradient reaches from the root (``graph.from_root``)."""
     n = len(graph)
-    uses = [0] * n
+    uses = _output_uses(graph, [0] * n)
     from_root = graph.from_root = [False] * n
     from_root[graph.root] = True
-    for j in (graph.root, *graph.aux):
-        uses[j] += 1
-    for vals, _, _ in graph.requires:
-        for j in vals:
-            if isinstance(j, int):
-                uses[j] += 1
     op, inputs, info = graph.op, graph.inputs, graph.info
     for i in range(n - 1, -1, -1):
         if not uses[i]:
@@ -232,6 +226,18 @@ def _where_inputs(graph: Graph, v: Value, info: Any, ins: tuple[int, ...]) -> tu
 # ---- sums and weighted sums ------------------------------------------------------------------
 
 
+def _output_uses(graph: Graph, uses: list[int]) -> list[int]:
+    """``uses`` plus one for each use outside the graph's nodes: as the root, as an extra
+    output, or as a value a ``require`` check reads."""
+    for j in (graph.root, *graph.aux):
+        uses[j] += 1
+    for vals, _, _ in graph.requires:
+        for j in vals:
+            if isinstance(j, int):
+                uses[j] += 1
+    return uses
+
+
 def use_counts(graph: Graph, live_only: bool = False) -> list[int]:
     """How many times each node is used: as an input, or as an output of the graph
     (``live_only``: not counting uses by links absorbed into sums)."""
@@ -239,13 +245,7 @@ def use_counts(graph: Graph, live_only: bool = False) -> list[int]:
     if live_only:
         inputs = [ins for ins, op in zip(inputs, graph.op) if op not in INERT]
     counts = Counter(chain.from_iterable(inputs))
-    uses = [counts.get(i, 0) for i in range(len(graph))]
-    for j in (graph.root, *graph.aux):
-        uses[j] += 1
-    for vals, _, _ in graph.requires:
-        for j in vals:
-            if isinstance(j, int):
-                uses[j] += 1
+    uses = _output_uses(graph, [counts.get(i, 0) for i in range(len(graph))])
     for i, op in enumerate(graph.op):
         if op == "detach":
             uses[graph.info[i]] += 1
