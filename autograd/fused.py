@@ -289,20 +289,25 @@ RULES["rms_scale"] = Rule(
 # ---- how the views (draw_dot's edge labels, the explorer, the text tree) name the inputs ------
 
 
+def _exp_sum_names(k: int) -> tuple[tuple[str, ...], str]:
+    """softmax's and cross_entropy's input names (a, z0, z1, ...) and their sum of exps."""
+    return ("a", *(f"z{j}" for j in range(k - 1))), " + ".join(
+        f"exp({{{j + 1}}})" for j in range(k - 1)
+    )
+
+
 def _softmax_view(k: int) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    zs = tuple(f"z{j}" for j in range(k - 1))
-    total = " + ".join(f"exp({{{j + 1}}})" for j in range(k - 1))
+    names, total = _exp_sum_names(k)
     d = f"d({RULES['softmax'].written})"
     formulas = (f"{d}/da = s", *(f"{d}/dz{j} = -s * softmax(z)_{j}" for j in range(k - 1)))
-    return ("a", *zs), f"exp({{0}}) / ({total})", formulas
+    return names, f"exp({{0}}) / ({total})", formulas
 
 
 def _cross_entropy_view(k: int) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    zs = tuple(f"z{j}" for j in range(k - 1))
-    total = " + ".join(f"exp({{{j + 1}}})" for j in range(k - 1))
+    names, total = _exp_sum_names(k)
     d = f"d({RULES['cross_entropy'].written})"
     formulas = (f"{d}/da = -1", *(f"{d}/dz{j} = softmax(z)_{j}" for j in range(k - 1)))
-    return ("a", *zs), f"log({total}) - {{0}}", formulas
+    return names, f"log({total}) - {{0}}", formulas
 
 
 def _rms_scale_view(k: int) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
