@@ -102,7 +102,36 @@ def _label(values: list[Value], name: str) -> list[Value]:
 # ---- Linear, Embedding, RMSNorm --------------------------------------------------------------
 
 
-class Linear(Module):
+class _Matrix(Module):
+    """What Linear and Embedding share: a matrix of parameters from Gaussian(0, ``std``)
+    draws, kept in ``weight`` and row by row in ``_rows``; its two sizes are the
+    constructor's first two arguments, named in ``_sizes`` (``_width``: the row length)."""
+
+    _repr_children = False
+    _sizes: tuple[str, str]
+    _width: str
+
+    def __init__(self, sizes: tuple[int, int], std: float, seed: Any, rng: Any) -> None:
+        super().__init__()
+        kind = type(self).__name__
+        for name, n in zip(self._sizes, sizes):
+            setattr(self, name, check_size(f"{kind}: {name}", n))
+        self.weight = _gauss(sizes[0] * sizes[1], std, pick_rng(seed, rng))
+        self._rows = _rows(self.weight, getattr(self, self._width))
+
+    def rows(self) -> list[list[Value]]:
+        """The matrix as a list of rows of parameters."""
+        return [list(row) for row in self._rows]
+
+    def architecture(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._sizes}
+
+    @classmethod
+    def from_architecture(cls, arch: dict[str, Any]) -> Any:
+        return cls(*(arch[name] for name in cls._sizes), std=0.0)
+
+
+class Linear(_Matrix):
     """``y_i = sum_j W_ij x_j``, no bias: one ``linear`` node per output (microgpt's matmul).
 
     ``weight`` holds W row by row (``out_features`` rows of ``in_features``), as PyTorch's
@@ -115,7 +144,7 @@ class Linear(Module):
     (2, 'linear', 6)
     """
 
-    _repr_children = False
+    _sizes, _width = ("in_features", "out_features"), "in_features"
 
     def __init__(
         self,
@@ -126,11 +155,7 @@ class Linear(Module):
         seed: int | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__()
-        self.in_features = check_size("Linear: in_features", in_features)
-        self.out_features = check_size("Linear: out_features", out_features)
-        self.weight = _gauss(out_features * in_features, std, pick_rng(seed, rng))
-        self._rows = _rows(self.weight, in_features)
+        super().__init__((in_features, out_features), std, seed, rng)
         name_parts(self)
 
     def forward(self, x: Sequence[Value]) -> list[Value]:
@@ -139,22 +164,11 @@ class Linear(Module):
         zero = Value(0.0)  # the bias slot of every row's node: one constant per call
         return _label(matvec(self._rows, x, zero), self.name)
 
-    def rows(self) -> list[list[Value]]:
-        """W as a list of rows of parameters."""
-        return [list(row) for row in self._rows]
-
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, bias=False"
 
-    def architecture(self) -> dict[str, Any]:
-        return {"in_features": self.in_features, "out_features": self.out_features}
 
-    @classmethod
-    def from_architecture(cls, arch: dict[str, Any]) -> Linear:
-        return cls(arch["in_features"], arch["out_features"], std=0.0)
-
-
-class Embedding(Module):
+class Embedding(_Matrix):
     """A table of ``num_embeddings`` vectors of ``embedding_dim`` parameters; ``emb(i)`` is
     row i (the parameters themselves: gradients flow into the rows that were used).
 
@@ -164,7 +178,7 @@ class Embedding(Module):
     (True, 3)
     """
 
-    _repr_children = False
+    _sizes, _width = ("num_embeddings", "embedding_dim"), "embedding_dim"
 
     def __init__(
         self,
@@ -175,11 +189,7 @@ class Embedding(Module):
         seed: int | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__()
-        self.num_embeddings = check_size("Embedding: num_embeddings", num_embeddings)
-        self.embedding_dim = check_size("Embedding: embedding_dim", embedding_dim)
-        self.weight = _gauss(num_embeddings * embedding_dim, std, pick_rng(seed, rng))
-        self._rows = _rows(self.weight, embedding_dim)
+        super().__init__((num_embeddings, embedding_dim), std, seed, rng)
         self._columns = [list(column) for column in zip(*self._rows)]
         name_parts(self)
 
@@ -198,19 +208,8 @@ class Embedding(Module):
             )
         return list(self._rows[index])
 
-    def rows(self) -> list[list[Value]]:
-        """The table as a list of rows of parameters."""
-        return [list(row) for row in self._rows]
-
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
-
-    def architecture(self) -> dict[str, Any]:
-        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim}
-
-    @classmethod
-    def from_architecture(cls, arch: dict[str, Any]) -> Embedding:
-        return cls(arch["num_embeddings"], arch["embedding_dim"], std=0.0)
 
 
 class RMSNorm(Module):
