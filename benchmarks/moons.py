@@ -70,6 +70,23 @@ def initial_weights(sizes: list[int], seed: int = 1337) -> list[list[list[float]
     ]
 
 
+def mlp_from(weights: list):
+    """nn.MLP with ``initial_weights``' numbers (per neuron: weights, then bias)."""
+    import nn
+
+    sizes = [len(weights[0][0]) - 1] + [len(layer) for layer in weights]
+    model = nn.MLP(sizes[0], sizes[1:], seed=0)
+    state = {}
+    for li, layer in enumerate(weights):
+        for ni, neuron in enumerate(layer):
+            *w, b = neuron
+            for wi, v in enumerate(w):
+                state[f"layers.{li}.neurons.{ni}.w.{wi}"] = v
+            state[f"layers.{li}.neurons.{ni}.b"] = b
+    model.load_state_dict(state)
+    return model
+
+
 # ---- the demo written with plain ops, for any Value class (micrograd's nn, generalised) ----
 
 
@@ -228,16 +245,7 @@ def chainrule_library(weights, X, y, steps, gc_on):
     import nn
     from nn import losses, optim
 
-    sizes = [len(weights[0][0]) - 1] + [len(layer) for layer in weights]
-    model = nn.MLP(sizes[0], sizes[1:], seed=0)
-    state = {}
-    for li, layer in enumerate(weights):
-        for ni, neuron in enumerate(layer):
-            *w, b = neuron
-            for wi, v in enumerate(w):
-                state[f"layers.{li}.neurons.{ni}.w.{wi}"] = v
-            state[f"layers.{li}.neurons.{ni}.b"] = b
-    model.load_state_dict(state)
+    model = mlp_from(weights)
     opt = optim.SGD(model.parameters(), lr=1.0)
     # micrograd's decay lr = 1.0 - 0.9 k / steps is a linear schedule from 1.0 to 0.1
     sched = optim.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=steps)

@@ -131,3 +131,25 @@ def test_moons_benchmark_tiny_run_prints_both_chainrule_tiers_and_equal_losses()
     assert abs(losses["chainrule (engine)"] - losses["chainrule (nn.fit)"]) < 1e-9
     if "PyTorch scalar" in losses:
         assert abs(losses["chainrule (engine)"] - losses["PyTorch scalar"]) < 1e-9
+
+
+def test_compiled_scale_table_prints_the_parameter_floor_beside_numpy():
+    pytest = __import__("pytest")
+    pytest.importorskip("numpy")
+    code = (
+        "from benchmarks import compiled; from autograd import Value; import numpy as np\n"
+        "ps = [Value(1.5), Value(-2.0)]; ps[0].grad = 1.0\n"
+        "data = compiled.move_parameters(ps, np.array([0.25, 3.0]))\n"
+        "print(data.tolist(), [p.grad for p in ps])\n"
+        "compiled.scale(1, ((12, 4),))\n"
+    )
+    result = run(code=code)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # the floor reads every .data and adds into every .grad, as a compiled step must
+    assert lines[0] == "[1.5, -2.0] [1.25, 3.0]"
+    header = next(line for line in lines if line.lstrip().startswith("points"))
+    assert header.rstrip().endswith("params in/out ms floor vs numpy")
+    row = next(line for line in lines if line.split()[:2] == ["12", "4"])
+    floor_ratio = row.split()[-1]
+    assert floor_ratio.endswith("x") and float(floor_ratio[:-1]) > 1.0, row
