@@ -1,4 +1,4 @@
-"""GPT benchmark: microgpt's model trained one name per step, on five engines, in ONE run.
+"""GPT benchmark: microgpt's model trained one name per step, six engines and a floor, ONE run.
 
 The engines, all from the same initial weights on the same names:
 
@@ -14,7 +14,11 @@ The engines, all from the same initial weights on the same names:
   holds a reference cycle, so nothing is left for it to find);
 - ``compiled (autograd.compile)``: ``autograd.compile(model.loss)`` (compiled replay, numpy):
   the tokens are the step's arguments, so one trace serves every name of the same length;
-  each length is traced once before the timed steps, and that first call is reported apart.
+  each length is traced once before the timed steps, and that first call is reported apart;
+- ``floor (nn.GPT's graph)``: not an engine (``gpt_floor.py``): each name's ``nn.GPT`` graph
+  replayed at the least cost an engine of one Python object per node can have (one object
+  per node, a multiply-add per input, the marker sort; no ``exp``, no checks): reference /
+  floor bounds the ratio any such engine can reach on this graph.
 
 Each engine trains ``--steps`` steps (microgpt's Adam: betas 0.85/0.99, lr 0.01 decayed
 linearly). Forward + backward of each step is timed with the collector on; the optimiser
@@ -51,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import autograd  # noqa: E402
 from autograd import Value, linear, topological_order  # noqa: E402
+from benchmarks.gpt_floor import GraphFloor  # noqa: E402
 from benchmarks.gpt_reference import RefAdam, RefGPT, RefValue, init_weights  # noqa: E402
 from nn import data  # noqa: E402
 from nn.gpt import GPT, make_optimizer  # noqa: E402
@@ -58,6 +63,7 @@ from nn.tokenizer import CharTokenizer  # noqa: E402
 from nn.train import collector_paused  # noqa: E402
 
 TOLERANCE = 1e-9  # relative, per-step losses against the reference
+FLOOR = "floor (nn.GPT's graph)"  # floor_run: not an engine; its losses are nn.GPT's
 MICROGRAD_BYTES_PER_NODE = 584  # benchmarks/README.md (engine.py's chain graph, micrograd 0.1.0)
 
 
@@ -106,6 +112,14 @@ def gpt_run(weights: dict, n_head: int, steps: int, paused: bool = False) -> Run
     return Run(fb, update)
 
 
+def floor_run(weights: dict, n_head: int, docs: list[list[int]]) -> Run:
+    """The floor (``gpt_floor.GraphFloor``): each name's ``nn.GPT`` graph, built before the
+    timing, replayed at the least cost an engine of one object per node can have."""
+    model = GPT.from_microgpt(weights, n_head=n_head)
+    floors = {tuple(tokens): GraphFloor(model.loss(tokens)) for tokens in docs}
+    return Run(lambda tokens: floors[tuple(tokens)].forward_backward(), lambda: None)
+
+
 FIRST_CALLS: list[float] = []  # compiled: ms of each first call (trace and build), per length
 
 
@@ -145,6 +159,7 @@ def engines(
         "nn.GPT": lambda: gpt_run(weights, n_head, steps),
         "nn.GPT in nn.gpt.fit": lambda: gpt_run(weights, n_head, steps, paused=True),
         "compiled (autograd.compile)": lambda: compiled_run(weights, n_head, steps, docs),
+        FLOOR: lambda: floor_run(weights, n_head, docs),
     }
 
 
@@ -242,6 +257,9 @@ def report(results: dict, mem: dict, steps: int) -> bool:
         )
     print(f"\nper-step losses against the reference (tolerance {TOLERANCE:g} relative)")
     for name, entry in results.items():
+        if name == FLOOR:
+            print(f"{name:<29} (replays nn.GPT's graphs with their first-step weights)")
+            continue
         worst = max(abs(a - b) / abs(b) for a, b in zip(entry["losses"], ref_losses))
         good = worst <= TOLERANCE
         ok &= good

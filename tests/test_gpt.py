@@ -551,6 +551,31 @@ def test_gpt_benchmark_quick_run_checks_losses_and_prints_the_table():
         assert f"{engine} " in out
     assert "FAILED" not in out and out.count(" ok") >= 4
     assert "bytes/node" in out and "micrograd" in out
+    floor = [line for line in out.splitlines() if line.startswith("floor (nn.GPT's graph)")]
+    assert len(floor) == 2 and floor[0].rstrip().endswith("x") and "replays" in floor[1]
+
+
+def test_gpt_floor_replays_linear_nodes_with_their_true_gradients():
+    import doctest
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks import gpt_floor
+    finally:
+        sys.path.remove(str(ROOT))
+    assert doctest.testmod(gpt_floor).failed == 0
+    GraphFloor = gpt_floor.GraphFloor  # noqa: N806
+
+    ws = [Value(0.5 * i - 1.0) for i in range(6)]
+    xs = [Value(1.5), Value(-2.0), Value(0.25)]
+    hidden = [linear(ws[3 * r : 3 * r + 3], xs, 0.1 * r) for r in range(2)]
+    loss = linear([Value(2.0), Value(-3.0)], hidden, 0.5)
+    floor = GraphFloor(loss)
+    assert floor.forward_backward() == loss.data
+    loss.backward()
+    assert [p.grad for p in floor.leaves_of(ws + xs)] == [p.grad for p in ws + xs]
+    assert floor.forward_backward() == loss.data  # replayed: grads start again from zero
+    assert [p.grad for p in floor.leaves_of(ws)] == [p.grad for p in ws]
 
 
 def test_the_graph_of_a_name_is_made_of_few_fused_nodes():
