@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE_BENCHMARK = ROOT / "benchmarks" / "engine.py"
 
@@ -134,7 +136,6 @@ def test_moons_benchmark_tiny_run_prints_both_chainrule_tiers_and_equal_losses()
 
 
 def test_compiled_scale_table_prints_the_parameter_floor_beside_numpy():
-    pytest = __import__("pytest")
     pytest.importorskip("numpy")
     code = (
         "from benchmarks import compiled; from autograd import Value; import numpy as np\n"
